@@ -1,0 +1,1 @@
+"""Corpora, benchmark datasets and splits."""

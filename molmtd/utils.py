@@ -1,0 +1,51 @@
+"""Small shared helpers: stable config hashing, seeding, quiet RDKit."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import random
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+
+def stable_json(obj: Any) -> str:
+    """Serialise ``obj`` to canonical JSON (sorted keys, no whitespace)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def config_hash(config: Mapping[str, Any], length: int = 16) -> str:
+    """Hex digest identifying a configuration; equal configs give equal hashes."""
+    return hashlib.sha256(stable_json(dict(config)).encode()).hexdigest()[:length]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch RNGs."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def rdkit_quiet() -> Iterator[None]:
+    """Silence RDKit's C++ log (parse warnings) inside the block."""
+    from rdkit import RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        yield
+    finally:
+        RDLogger.EnableLog("rdApp.*")
