@@ -38,14 +38,15 @@ def parse_smiles(smiles: str) -> Any | None:
     """Parse one SMILES into an RDKit ``Mol``; None if invalid.
 
     Non-strings, empty strings and molecules with zero atoms are invalid (RDKit parses ``""``
-    into an empty molecule, which is not a molecule we can embed).
+    into an empty molecule, which is not a molecule we can embed). RDKit's parse warnings
+    are not silenced here; wrap calls in :func:`molmtd.utils.rdkit_quiet` (as
+    :meth:`MolTeacher.embed` does).
     """
     from rdkit import Chem
 
     if not isinstance(smiles, str) or not smiles.strip():
         return None
-    with rdkit_quiet():
-        mol = Chem.MolFromSmiles(smiles)
+    mol = Chem.MolFromSmiles(smiles)
     if mol is None or mol.GetNumAtoms() == 0:
         return None
     return mol
@@ -134,13 +135,13 @@ class MolTeacher(BaseTeacher):
         n = len(smiles)
         mols: list[Any] = []
         status_counts = dict.fromkeys(("ok", "invalid_smiles", *self.reject_statuses), 0)
-        for smi in smiles:
-            mol, status = self._mol_from_smiles(smi)
-            status_counts[status] = status_counts.get(status, 0) + 1
-            mols.append(mol if status == "ok" else None)
         out = nan_rows(n, self.dim).astype(np.float64)
         mask = np.zeros(n, dtype=bool)
         with rdkit_quiet():
+            for smi in smiles:
+                mol, status = self._mol_from_smiles(smi)
+                status_counts[status] = status_counts.get(status, 0) + 1
+                mols.append(mol if status == "ok" else None)
             extra = self._featurize_many(mols, out, mask)
         out[~mask] = np.nan
         n_valid = int(mask.sum())

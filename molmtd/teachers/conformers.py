@@ -1,0 +1,475 @@
+"""3D teachers on one shared conformer per molecule (family ``"3d"``).
+
+Conformer step (:func:`get_conformer`): parse, canonicalise (so equivalent SMILES give the
+same conformer), add hydrogens, embed with ETKDGv3 at a fixed seed (one thread:
+deterministic); if that fails, retry once with random starting coordinates; then MMFF94
+minimisation. Where MMFF converges within ``mmff_max_iters`` the minimised geometry is used;
+where it does not converge, or MMFF has no parameters for the molecule, the ETKDG geometry is
+kept and the outcome is recorded (``mol.GetProp("molmtd_mmff")``: ``converged``,
+``not_converged``, ``no_params`` or ``disabled``). A molecule whose embedding fails is masked
+by every 3D teacher (status ``conformer_failed``).
+
+Shared conformers: results are kept in a process-wide LRU cache (:data:`CONFORMER_CACHE`,
+default 2,048 molecules) keyed by canonical SMILES and the conformer parameters. Several 3D
+teachers embedding the same chunk in one worker therefore generate each conformer once, as
+long as the chunk is no larger than the cache (:func:`set_conformer_cache_size`). Cached
+molecules are shared: teachers must not modify them. Failures are cached too.
+
+Reports: each teacher's ``last_report`` (see :class:`~molmtd.teachers.fingerprints.MolTeacher`)
+has ``n_conformer_failed`` and the MMFF outcome counts of the batch;
+:func:`conformer_stats` gives process-wide counters (requests, cache hits, generated,
+failures, MMFF outcomes).
+
+Registered names: ``ani`` (ANI-1x AEVs, 384 mean-pooled or 1,536 per-element), ``usrcat``
+(60), ``rdkit3d`` (639 robustly scaled 3D descriptors; needs ``fit``), ``e3fp`` (1,024 bits).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from molmtd.teachers.base import register_teacher
+from molmtd.teachers.fingerprints import MolTeacher, RobustScaledTeacher, parse_smiles
+
+FAMILY = "3d"
+MMFF_PROP = "molmtd_mmff"
+MMFF_OUTCOMES = ("converged", "not_converged", "no_params", "disabled")
+
+
+# ---------------------------------------------------------------------------------------
+# Conformer generation and the shared cache
+# ---------------------------------------------------------------------------------------
+def generate_conformer(
+    mol: Any, seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000
+) -> Any | None:
+    """One ETKDGv3 (+MMFF) conformer for ``mol`` (hydrogens are added to a copy).
+
+    Parameters
+    ----------
+    mol
+        RDKit ``Mol`` (not modified).
+    seed
+        ETKDG random seed; fixed seed and one thread make the result deterministic.
+    mmff
+        Minimise with MMFF94 (kept only where it converges).
+    mmff_max_iters
+        MMFF iteration budget.
+
+    Returns
+    -------
+    Mol with explicit H and one conformer (property ``molmtd_mmff`` records the MMFF
+    outcome), or None when embedding failed.
+    """
+    from rdkit import Chem
+    from rdkit.Chem import rdDistGeom, rdForceFieldHelpers
+
+    molh = Chem.AddHs(mol)
+    params = rdDistGeom.ETKDGv3()
+    params.randomSeed = int(seed)
+    params.numThreads = 1
+    cid = rdDistGeom.EmbedMolecule(molh, params)
+    if cid < 0:
+        params.useRandomCoords = True
+        cid = rdDistGeom.EmbedMolecule(molh, params)
+    if cid < 0:
+        return None
+    outcome = "disabled"
+    if mmff:
+        props = rdForceFieldHelpers.MMFFGetMoleculeProperties(molh)
+        if props is None:
+            outcome = "no_params"
+        else:
+            ff = rdForceFieldHelpers.MMFFGetMoleculeForceField(molh, props, confId=cid)
+            start = molh.GetConformer(cid).GetPositions()
+            if ff is None:
+                outcome = "no_params"
+            elif ff.Minimize(maxIts=int(mmff_max_iters)) == 0:
+                outcome = "converged"
+                pos = np.asarray(ff.Positions(), dtype=np.float64).reshape(-1, 3)
+                _set_positions(molh, cid, pos)
+            else:
+                outcome = "not_converged"
+                _set_positions(molh, cid, start)
+    molh.SetProp(MMFF_PROP, outcome)
+    return molh
+
+
+def _set_positions(mol: Any, cid: int, pos: np.ndarray) -> None:
+    from rdkit.Geometry import Point3D
+
+    conf = mol.GetConformer(cid)
+    for i, (x, y, z) in enumerate(pos):
+        conf.SetAtomPosition(i, Point3D(float(x), float(y), float(z)))
+
+
+class ConformerCache:
+    """LRU cache of conformers keyed by (canonical SMILES, conformer parameters)."""
+
+    def __init__(self, maxsize: int = 2048) -> None:
+        self.maxsize = int(maxsize)
+        self._data: OrderedDict[tuple[Any, ...], Any | None] = OrderedDict()
+        self.stats: dict[str, int] = {}
+        self.reset_stats()
+
+    def reset_stats(self) -> None:
+        self.stats = {"requests": 0, "hits": 0, "generated": 0, "failed": 0,
+                      **{f"mmff_{k}": 0 for k in MMFF_OUTCOMES}}
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, mol: Any, seed: int, mmff: bool, mmff_max_iters: int) -> Any | None:
+        """Conformer of ``mol`` (canonicalised first), generated on a miss."""
+        from rdkit import Chem
+
+        canonical = Chem.MolToSmiles(mol)
+        key = (canonical, int(seed), bool(mmff), int(mmff_max_iters))
+        self.stats["requests"] += 1
+        if key in self._data:
+            self.stats["hits"] += 1
+            self._data.move_to_end(key)
+            return self._data[key]
+        # Generate from the canonical SMILES so atom order does not depend on the input.
+        canon_mol = Chem.MolFromSmiles(canonical)
+        confmol = None
+        if canon_mol is not None:
+            try:
+                confmol = generate_conformer(canon_mol, seed, mmff, mmff_max_iters)
+            except Exception:  # RDKit raises on a few pathological inputs
+                confmol = None
+        self.stats["generated"] += 1
+        if confmol is None:
+            self.stats["failed"] += 1
+        else:
+            self.stats[f"mmff_{confmol.GetProp(MMFF_PROP)}"] += 1
+        self._data[key] = confmol
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+        return confmol
+
+
+#: The process-wide conformer cache shared by all 3D teachers.
+CONFORMER_CACHE = ConformerCache()
+
+
+def get_conformer(
+    smiles: str, seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000
+) -> Any | None:
+    """Cached conformer (Mol with H) for a SMILES; None if invalid or embedding failed."""
+    mol = parse_smiles(smiles)
+    if mol is None:
+        return None
+    return CONFORMER_CACHE.get(mol, seed, mmff, mmff_max_iters)
+
+
+def conformer_stats() -> dict[str, int]:
+    """Process-wide conformer counters: requests, hits, generated, failed, mmff_<outcome>."""
+    return {**CONFORMER_CACHE.stats, "cached": len(CONFORMER_CACHE)}
+
+
+def set_conformer_cache_size(maxsize: int) -> None:
+    """Resize the shared cache (make it at least the store's chunk size)."""
+    CONFORMER_CACHE.maxsize = int(maxsize)
+    while len(CONFORMER_CACHE._data) > CONFORMER_CACHE.maxsize:
+        CONFORMER_CACHE._data.popitem(last=False)
+
+
+def clear_conformer_cache() -> None:
+    """Empty the shared cache and reset its counters."""
+    CONFORMER_CACHE.clear()
+    CONFORMER_CACHE.reset_stats()
+
+
+# ---------------------------------------------------------------------------------------
+# Shared 3D teacher machinery
+# ---------------------------------------------------------------------------------------
+class ConformerMixin:
+    """Makes a :class:`MolTeacher` featurise the shared conformer instead of the 2D mol.
+
+    Call :meth:`_init_conformer` from ``__init__``. Subclasses may override
+    :meth:`_reject` to refuse molecules before any conformer work.
+    """
+
+    reject_statuses: tuple[str, ...] = ("conformer_failed",)
+    conformer_params: dict[str, Any]
+
+    def _init_conformer(self, seed: int, mmff: bool, mmff_max_iters: int) -> None:
+        self.conformer_params = {
+            "method": "ETKDGv3+MMFF94" if mmff else "ETKDGv3",
+            "seed": int(seed),
+            "mmff": bool(mmff),
+            "mmff_max_iters": int(mmff_max_iters),
+        }
+
+    def _reject(self, mol: Any) -> str | None:
+        return None
+
+    def _mol_from_smiles(self, smiles: str) -> tuple[Any | None, str]:
+        mol = parse_smiles(smiles)
+        if mol is None:
+            return None, "invalid_smiles"
+        reason = self._reject(mol)
+        if reason is not None:
+            return None, reason
+        p = self.conformer_params
+        confmol = CONFORMER_CACHE.get(mol, p["seed"], p["mmff"], p["mmff_max_iters"])
+        if confmol is None:
+            return None, "conformer_failed"
+        return confmol, "ok"
+
+    def _report_mols(self, mols: list[Any]) -> dict[str, Any]:
+        counts = dict.fromkeys(MMFF_OUTCOMES, 0)
+        for mol in mols:
+            if mol is not None:
+                counts[mol.GetProp(MMFF_PROP)] += 1
+        return {f"n_mmff_{k}": v for k, v in counts.items()}
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "conformer": self.conformer_params}  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------
+# ANI-1x atomic environment vectors
+# ---------------------------------------------------------------------------------------
+def _torchani_resource(relative: str) -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("torchani")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("torchani==2.2.4 is needed for the 'ani' teacher")
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "resources", relative)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} missing: install torchani==2.2.4 (ships ANI-1x)")
+    return path
+
+
+ANI1X_CONSTANTS = "ani-1x_8x/rHCNO-5.2R_16-3.5A_a4-8.params"
+
+
+def _torchani_version() -> str:
+    from importlib.metadata import version
+
+    return version("torchani")
+
+
+@register_teacher("ani", FAMILY)
+class ANITeacher(ConformerMixin, MolTeacher):
+    """ANI-1x atomic environment vectors (AEVs) of the conformer, pooled per molecule.
+
+    The AEV computer is built offline from the ANI-1x constants packaged in torchani 2.2.4
+    (``resources/ani-1x_8x/rHCNO-5.2R_16-3.5A_a4-8.params``: radial cutoff 5.2 Å,
+    16 radial shifts, angular cutoff 3.5 Å, 4 x 8 angular terms) exactly as
+    ``torchani.models.ANI1x`` does, without the download it attempts. Each atom (H included)
+    gets a 384-d AEV (64 radial + 320 angular).
+
+    Parameters
+    ----------
+    pooling
+        ``"mean"``: mean of all atoms' AEVs (384). ``"element"``: for each element H, C, N, O
+        the sum of that element's AEVs divided by the total atom count, concatenated
+        (4 x 384 = 1,536; the four blocks sum to the mean pooling; an absent element's block
+        is exactly 0 because it contributes nothing).
+    seed, mmff, mmff_max_iters
+        Conformer parameters (see :func:`generate_conformer`).
+
+    Molecules with any element other than H, C, N, O are masked (status
+    ``element_unsupported``). Formal charges are not seen by AEVs.
+    """
+
+    name = "ani"
+    family = FAMILY
+    reject_statuses = ("element_unsupported", "conformer_failed")
+    ELEMENTS = ("H", "C", "N", "O")
+    _ATOMIC_NUMBERS = (1, 6, 7, 8)
+
+    def __init__(self, pooling: str = "mean", seed: int = 42, mmff: bool = True,
+                 mmff_max_iters: int = 2000) -> None:
+        super().__init__()
+        if pooling not in ("mean", "element"):
+            raise ValueError(f"pooling must be 'mean' or 'element', got {pooling!r}")
+        self.pooling = pooling
+        self.dim = 384 if pooling == "mean" else 384 * len(self.ELEMENTS)
+        self._init_conformer(seed, mmff, mmff_max_iters)
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "pooling": self.pooling, "aev": "ANI-1x",
+                "aev_constants": ANI1X_CONSTANTS, "torchani": _torchani_version()}
+
+    def _reject(self, mol: Any) -> str | None:
+        allowed = set(self._ATOMIC_NUMBERS)
+        if any(a.GetAtomicNum() not in allowed for a in mol.GetAtoms()):
+            return "element_unsupported"
+        return None
+
+    @property
+    def _aev(self) -> Any:
+        aev = getattr(self, "_lazy_aev", None)
+        if aev is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pkg_resources / optional-dependency notes
+                import torchani
+            consts = torchani.neurochem.Constants(_torchani_resource(ANI1X_CONSTANTS))
+            if tuple(consts.species) != self.ELEMENTS:
+                raise RuntimeError(f"unexpected ANI-1x species order {consts.species}")
+            aev = self._lazy_aev = torchani.AEVComputer(**consts)
+        return aev
+
+    def _featurize(self, mol: Any) -> np.ndarray:
+        import torch
+
+        index = {z: i for i, z in enumerate(self._ATOMIC_NUMBERS)}
+        species = torch.tensor([[index[a.GetAtomicNum()] for a in mol.GetAtoms()]])
+        coords = torch.tensor(mol.GetConformer().GetPositions(), dtype=torch.float32)[None]
+        with torch.no_grad():
+            aevs = self._aev((species, coords)).aevs[0].double().numpy()  # [atoms, 384]
+        if self.pooling == "mean":
+            return aevs.mean(axis=0)
+        sp = species[0].numpy()
+        n = aevs.shape[0]
+        return np.concatenate([aevs[sp == e].sum(axis=0) / n for e in range(len(self.ELEMENTS))])
+
+
+# ---------------------------------------------------------------------------------------
+# RDKit 3D descriptors
+# ---------------------------------------------------------------------------------------
+@register_teacher("usrcat", FAMILY)
+class USRCATTeacher(ConformerMixin, MolTeacher):
+    """USRCAT shape + pharmacophore moments (60) of the heavy atoms of the conformer."""
+
+    name = "usrcat"
+    family = FAMILY
+    dim = 60
+
+    def __init__(self, seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000) -> None:
+        super().__init__()
+        self._init_conformer(seed, mmff, mmff_max_iters)
+
+    def _featurize(self, mol: Any) -> np.ndarray:
+        from rdkit import Chem
+        from rdkit.Chem import rdMolDescriptors
+
+        return np.asarray(rdMolDescriptors.GetUSRCAT(Chem.RemoveHs(mol)), dtype=np.float64)
+
+
+_RDKIT3D_BLOCKS = (("WHIM", 114), ("RDF", 210), ("MORSE", 224), ("AUTOCORR3D", 80))
+_RDKIT3D_SCALARS = ("PMI1", "PMI2", "PMI3", "NPR1", "NPR2", "RadiusOfGyration",
+                    "InertialShapeFactor", "Eccentricity", "Asphericity", "SpherocityIndex",
+                    "PBF")
+
+
+@register_teacher("rdkit3d", FAMILY)
+class RDKit3DTeacher(ConformerMixin, RobustScaledTeacher):
+    """RDKit 3D descriptors of the conformer (H included), robustly scaled like rdkit2d.
+
+    WHIM (114) + RDF (210) + MORSE (224) + AUTOCORR3D (80) + PMI1-3, NPR1-2, radius of
+    gyration, inertial shape factor, eccentricity, asphericity, spherocity index, PBF (11)
+    = 639. Requires :meth:`fit`; scaling and the non-finite rule are those of
+    :class:`~molmtd.teachers.fingerprints.RobustScaledTeacher`.
+    """
+
+    name = "rdkit3d"
+    family = FAMILY
+
+    def __init__(self, clip: float = 10.0, max_nonfinite_frac: float = 0.1, seed: int = 42,
+                 mmff: bool = True, mmff_max_iters: int = 2000) -> None:
+        super().__init__(clip=clip, max_nonfinite_frac=max_nonfinite_frac)
+        self._init_conformer(seed, mmff, mmff_max_iters)
+
+    def descriptor_names(self) -> list[str]:
+        names = [f"{block}_{i}" for block, n in _RDKIT3D_BLOCKS for i in range(n)]
+        return names + list(_RDKIT3D_SCALARS)
+
+    def raw(self, mol: Any) -> np.ndarray:
+        from rdkit.Chem import rdMolDescriptors as rd
+
+        parts: list[Any] = [rd.CalcWHIM(mol), rd.CalcRDF(mol), rd.CalcMORSE(mol),
+                            rd.CalcAUTOCORR3D(mol)]
+        scalars = [getattr(rd, f"Calc{name}")(mol) for name in _RDKIT3D_SCALARS]
+        row = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts] + [scalars])
+        if row.shape != (self.dim,):
+            raise ValueError(f"rdkit3d: got {row.shape[0]} descriptors, expected {self.dim}")
+        return row
+
+
+# ---------------------------------------------------------------------------------------
+# E3FP
+# ---------------------------------------------------------------------------------------
+def _e3fp_version() -> str:
+    from importlib.metadata import version
+
+    return version("e3fp")
+
+
+@register_teacher("e3fp", FAMILY)
+class E3FPTeacher(ConformerMixin, MolTeacher):
+    """E3FP 3D extended-connectivity fingerprint of the conformer, folded to ``bits``.
+
+    Uses the e3fp 1.2.7 defaults of Axen et al. 2017 (level 5, radius multiplier 1.718,
+    stereo, duplicate substructures removed, floating atoms excluded).
+
+    Parameters
+    ----------
+    bits
+        Folded length (a power of 2; 1,024 or 2,048).
+    counts
+        Count fingerprint instead of bits (then ``log1p`` applies when ``log1p``).
+    """
+
+    name = "e3fp"
+    family = FAMILY
+
+    def __init__(self, bits: int = 1024, counts: bool = False, log1p: bool = True,
+                 level: int = 5, radius_multiplier: float = 1.718, seed: int = 42,
+                 mmff: bool = True, mmff_max_iters: int = 2000) -> None:
+        super().__init__()
+        if bits <= 0 or bits & (bits - 1):
+            raise ValueError(f"bits must be a power of 2, got {bits}")
+        self.bits = int(bits)
+        self.dim = self.bits
+        self.counts = bool(counts)
+        self.log1p = bool(log1p) and self.counts
+        self.level = int(level)
+        self.radius_multiplier = float(radius_multiplier)
+        self._init_conformer(seed, mmff, mmff_max_iters)
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "bits": self.bits, "counts": self.counts,
+                "log1p": self.log1p, "level": self.level,
+                "radius_multiplier": self.radius_multiplier, "stereo": True,
+                "e3fp": _e3fp_version()}
+
+    @property
+    def _fprinter(self) -> Any:
+        fpr = getattr(self, "_lazy_fprinter", None)
+        if fpr is None:
+            from e3fp.fingerprint.fprinter import Fingerprinter
+
+            fpr = self._lazy_fprinter = Fingerprinter(
+                bits=self.bits, level=self.level, radius_multiplier=self.radius_multiplier,
+                stereo=True, counts=self.counts, include_disconnected=True,
+                rdkit_invariants=False, exclude_floating=True,
+                remove_duplicate_substructs=True,
+            )
+        return fpr
+
+    def _featurize(self, mol: Any) -> np.ndarray:
+        fpr = self._fprinter
+        fpr.reset()
+        fpr.run(conf=0, mol=mol)
+        fp = fpr.get_fingerprint_at_level()
+        row = np.zeros(self.dim, dtype=np.float64)
+        if self.counts:
+            for idx, c in fp.counts.items():
+                row[int(idx)] = c
+            return np.log1p(row) if self.log1p else row
+        row[np.asarray(fp.indices, dtype=np.int64)] = 1.0
+        return row
+
