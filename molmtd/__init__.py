@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["Featurizer", "__version__", "list_models"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `import molmtd` stays cheap; torch/RDKit load on first use.
+    if name == "Featurizer":
+        from molmtd.featurizer import Featurizer
+
+        return Featurizer
+    if name == "list_models":
+        from molmtd.models import list_models
+
+        return list_models
+    raise AttributeError(f"module 'molmtd' has no attribute {name!r}")

@@ -1,0 +1,287 @@
+"""``Featurizer``: SMILES or RDKit molecules to molmtd embeddings, a scikit-learn transformer.
+
+>>> from molmtd import Featurizer
+>>> X = Featurizer().transform(["CCO", "c1ccccc1O"])  # doctest: +SKIP
+
+The transformer is stateless (``fit`` only validates), so it drops into
+``sklearn.pipeline.Pipeline`` and ``GridSearchCV``. Weights load lazily on first use and are
+not pickled with the object.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from molmtd.utils import rdkit_quiet
+
+OnError = Literal["raise", "nan"]
+
+
+class InvalidMoleculeError(ValueError):
+    """An input could not be turned into a molecule; names its index and SMILES."""
+
+
+class Featurizer(TransformerMixin, BaseEstimator):
+    """Embed molecules with a trained molmtd student.
+
+    Parameters
+    ----------
+    model
+        ``"default"`` (the shipped default model), the name of another shipped model (see
+        :func:`molmtd.list_models`), or the path of a training run / checkpoint / exported
+        student folder.
+    device
+        Torch device for the forward pass (``"cpu"``, ``"cuda"``, ...).
+    batch_size
+        Molecules per forward pass.
+    n_jobs
+        Processes that turn SMILES into graphs while the network runs (``1``: in-process).
+    on_error
+        ``"raise"``: an invalid molecule raises :class:`InvalidMoleculeError` naming its index
+        and SMILES. ``"nan"``: its row is NaN and ``valid_mask_`` marks it False; the output
+        always has one row per input, in input order.
+    verbose
+        Show a progress bar.
+
+    Attributes
+    ----------
+    valid_mask_ : ndarray of bool [N]
+        After :meth:`transform`: True where the molecule was embedded.
+    n_features_out_ : int
+        Embedding width.
+    """
+
+    def __init__(
+        self,
+        model: str | Path = "default",
+        device: str = "cpu",
+        batch_size: int = 256,
+        n_jobs: int = 1,
+        on_error: OnError = "raise",
+        verbose: bool = False,
+    ) -> None:
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.on_error = on_error
+        self.verbose = verbose
+
+    # -- model loading -------------------------------------------------------------------
+    def _backbone(self) -> Any:
+        cached = self.__dict__.get("_lazy_backbone")
+        if cached is not None and self.__dict__.get("_lazy_key") == (str(self.model), self.device):
+            return cached
+        from molmtd.training.inference import load_student
+
+        path = Path(self.model)
+        if not path.exists():
+            from molmtd.models import model_dir
+
+            path = model_dir(str(self.model))
+        backbone = load_student(path, device=self.device)
+        self.__dict__["_lazy_backbone"] = backbone
+        self.__dict__["_lazy_key"] = (str(self.model), self.device)
+        return backbone
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_lazy")}
+
+    @property
+    def n_features_out_(self) -> int:
+        return int(self._backbone().dim)
+
+    # -- scikit-learn API ----------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None) -> Featurizer:
+        """Stateless: checks parameters and returns self."""
+        if self.on_error not in ("raise", "nan"):
+            raise ValueError(f"on_error must be 'raise' or 'nan', got {self.on_error!r}")
+        if int(self.batch_size) < 1 or int(self.n_jobs) < 1:
+            raise ValueError("batch_size and n_jobs must be >= 1")
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Embed molecules: float32 array [N, d], row i for input i.
+
+        ``X``: a list, tuple, 1-D array or pandas Series/single-column DataFrame of SMILES
+        strings or RDKit ``Mol`` objects.
+        """
+        self.fit(X)
+        items = _as_list(X)
+        smiles, valid = self._standardise(items)
+        backbone = self._backbone()
+        out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
+        idx = np.flatnonzero(valid)
+        if idx.size:
+            out[idx] = self._embed([smiles[i] for i in idx], idx, valid)
+        self.valid_mask_ = valid
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array([f"molmtd{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags
+
+    # -- helpers -------------------------------------------------------------------------
+    def _standardise(self, items: list[Any]) -> tuple[list[str], np.ndarray]:
+        """Parse every input; invalid ones raise or are flagged, by ``on_error``."""
+        from rdkit import Chem
+
+        smiles: list[str] = []
+        valid = np.ones(len(items), dtype=bool)
+        with rdkit_quiet():
+            for i, item in enumerate(items):
+                if isinstance(item, Chem.Mol):
+                    mol, shown = item, "<rdkit Mol>"
+                elif isinstance(item, str):
+                    mol, shown = Chem.MolFromSmiles(item), item
+                else:
+                    mol, shown = None, repr(item)
+                if mol is None or mol.GetNumAtoms() == 0:
+                    if self.on_error == "raise":
+                        raise InvalidMoleculeError(
+                            f"input {i} ({shown!r}) is not a valid molecule; "
+                            f"use on_error='nan' to get a NaN row and valid_mask_ instead"
+                        )
+                    valid[i] = False
+                    smiles.append("")
+                    continue
+                smiles.append(Chem.MolToSmiles(mol))
+        return smiles, valid
+
+    def _embed(self, smiles: list[str], positions: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        from molmtd.training.inference import embed
+
+        backbone = self._backbone()
+        workers = max(int(self.n_jobs) - 1, 0)
+        kwargs = dict(batch_size=int(self.batch_size), num_workers=workers, progress=self.verbose)
+        try:
+            with rdkit_quiet():
+                return embed(backbone, smiles, **kwargs)
+        except ValueError:
+            pass
+        # A molecule RDKit parses but the graph featuriser rejects: find it one by one.
+        rows = np.full((len(smiles), backbone.dim), np.nan, dtype=np.float32)
+        for j, smi in enumerate(smiles):
+            try:
+                with rdkit_quiet():
+                    rows[j] = embed(backbone, [smi], batch_size=1)[0]
+            except ValueError as err:
+                if self.on_error == "raise":
+                    raise InvalidMoleculeError(
+                        f"input {positions[j]} ({smi!r}) could not be featurised: {err}"
+                    ) from err
+                valid[positions[j]] = False
+        return rows
+
+
+def _as_list(X: Any) -> list[Any]:
+    if isinstance(X, str):
+        raise TypeError("X must be a sequence of SMILES, not a single string; wrap it in a list")
+    if hasattr(X, "iloc"):  # pandas
+        if getattr(X, "ndim", 1) == 2:
+            if X.shape[1] != 1:
+                raise ValueError(f"expected one column of SMILES, got {X.shape[1]} columns")
+            X = X.iloc[:, 0]
+        return list(X.to_numpy())
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(f"expected a 1-D array of SMILES, got shape {X.shape}")
+        return list(X)
+    if isinstance(X, Iterable):
+        return list(X)
+    raise TypeError(f"cannot featurise an object of type {type(X).__name__}")
+
+
+# -- CLI: molmtd featurize ----------------------------------------------------------------
+def read_molecules(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
+    """Read an input table and its molecules (.csv/.tsv/.parquet/.smi/.txt/.sdf)."""
+    import pandas as pd
+
+    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    if suffix in (".smi", ".txt", ".smi.gz"):
+        table = pd.read_csv(path, sep=r"\s+", header=None, usecols=[0], names=["smiles"],
+                            comment=None, dtype=str, engine="python")
+        return table, table["smiles"].tolist()
+    if suffix in (".sdf", ".sdf.gz"):
+        from rdkit import Chem
+
+        with rdkit_quiet():
+            supplier = Chem.ForwardSDMolSupplier(str(path)) if suffix == ".sdf" else None
+            if supplier is None:
+                import gzip
+
+                supplier = Chem.ForwardSDMolSupplier(gzip.open(path))
+            mols = list(supplier)
+        names = [m.GetProp("_Name") if m is not None and m.HasProp("_Name") else "" for m in mols]
+        return pd.DataFrame({"name": names}), [m if m is not None else "<unreadable record>" for m in mols]
+    if suffix in (".parquet",):
+        table = pd.read_parquet(path)
+    else:
+        table = pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tsv.gz") else ",")
+    col = smiles_col or _guess_smiles_column(table.columns)
+    if col not in table.columns:
+        raise KeyError(f"column {col!r} not in {path}; columns: {list(table.columns)}")
+    return table, table[col].tolist()
+
+
+def _guess_smiles_column(columns: Sequence[str]) -> str:
+    for col in columns:
+        if str(col).lower() in ("smiles", "drug", "mol", "canonical_smiles"):
+            return str(col)
+    raise KeyError(f"no SMILES column found among {list(columns)}; pass --smiles-col")
+
+
+def write_embeddings(path: Path, emb: np.ndarray, valid: np.ndarray, table: Any) -> None:
+    """Write embeddings aligned with the input rows (.parquet/.csv/.npy)."""
+    import pandas as pd
+
+    if path.suffix == ".npy":
+        np.save(path, emb)
+        np.save(path.with_suffix(".valid.npy"), valid)
+        return
+    cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
+    out = pd.concat([table.reset_index(drop=True), pd.Series(valid, name="valid"), cols], axis=1)
+    if path.suffix == ".parquet":
+        out.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        out.to_csv(path, index=False)
+    else:
+        raise ValueError(f"unsupported output format {path.suffix!r}: use .parquet, .csv or .npy")
+
+
+def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("featurize", help="embed molecules with a molmtd student")
+    parser.add_argument("input", type=Path, help=".csv/.tsv/.parquet/.smi/.sdf file")
+    parser.add_argument("-o", "--output", type=Path, required=True, help=".parquet/.csv/.npy")
+    parser.add_argument("--smiles-col", default=None)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--on-error", choices=["raise", "nan"], default="nan")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    table, mols = read_molecules(args.input, args.smiles_col)
+    featurizer = Featurizer(model=args.model, device=args.device, batch_size=args.batch_size,
+                            n_jobs=args.n_jobs, on_error=args.on_error, verbose=True)
+    emb = featurizer.transform(mols)
+    write_embeddings(args.output, emb, featurizer.valid_mask_, table)
+    n_bad = int((~featurizer.valid_mask_).sum())
+    print(f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows)")
+    return 0

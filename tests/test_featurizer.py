@@ -1,0 +1,102 @@
+"""Featurizer: scikit-learn contract, row alignment, error handling, pickling, CLI."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from rdkit import Chem
+from safetensors.torch import save_file
+
+from molmtd.backbones import build_backbone
+from molmtd.featurizer import Featurizer, InvalidMoleculeError
+
+SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1", "O=C(O)c1ccccc1OC(C)=O"]
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised small GINE saved in the exported-student format."""
+    torch.manual_seed(0)
+    config = {"name": "gine", "dim": 32, "hidden": 32, "num_layers": 2}
+    backbone = build_backbone(config)
+    folder = tmp_path_factory.mktemp("student")
+    tensors = {f"backbone.{k}": v.contiguous() for k, v in backbone.state_dict().items()}
+    save_file(tensors, str(folder / "model.safetensors"))
+    (folder / "meta.json").write_text(json.dumps({"backbone": backbone.config}))
+    return folder
+
+
+def test_rows_align_with_inputs_and_invalid_rows_are_nan(student_dir: Path) -> None:
+    feat = Featurizer(model=student_dir, on_error="nan")
+    inputs = [SMILES[0], "not_a_smiles", SMILES[1], "", SMILES[2], "C1CC"]
+    X = feat.transform(inputs)
+    assert X.shape == (6, 32) and X.dtype == np.float32
+    assert feat.valid_mask_.tolist() == [True, False, True, False, True, False]
+    assert np.isnan(X[~feat.valid_mask_]).all()
+    assert np.isfinite(X[feat.valid_mask_]).all()
+    # Each valid row equals the embedding of that molecule alone (no reordering, no batch leak).
+    for i in np.flatnonzero(feat.valid_mask_):
+        np.testing.assert_allclose(X[i], feat.transform([inputs[i]])[0], rtol=1e-5, atol=1e-5)
+
+
+def test_raise_names_index_and_smiles(student_dir: Path) -> None:
+    with pytest.raises(InvalidMoleculeError, match=r"input 2 \('C1CC'\)"):
+        Featurizer(model=student_dir).transform([SMILES[0], SMILES[1], "C1CC"])
+
+
+def test_accepts_mols_series_arrays(student_dir: Path) -> None:
+    feat = Featurizer(model=student_dir)
+    ref = feat.transform(SMILES)
+    mols = [Chem.MolFromSmiles(s) for s in SMILES]
+    np.testing.assert_allclose(feat.transform(mols), ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(feat.transform(pd.Series(SMILES)), ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(feat.transform(np.array(SMILES)), ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(feat.transform(pd.DataFrame({"s": SMILES})), ref, rtol=1e-5, atol=1e-5)
+    with pytest.raises(TypeError, match="single string"):
+        feat.transform("CCO")
+
+
+def test_pipeline_gridsearch_and_pickle(student_dir: Path) -> None:
+    from sklearn.base import clone
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    smiles = [Chem.MolToSmiles(Chem.MolFromSmiles("C" * n + "O")) for n in range(1, 21)]
+    y = np.arange(20, dtype=float)
+    pipe = make_pipeline(Featurizer(model=student_dir), Ridge())
+    search = GridSearchCV(pipe, {"ridge__alpha": [0.1, 1.0]}, cv=2).fit(smiles, y)
+    assert search.best_estimator_.predict(smiles[:3]).shape == (3,)
+    feat = Featurizer(model=student_dir)
+    X = feat.transform(SMILES)
+    blob = pickle.dumps(feat)
+    assert len(blob) < 2_000, "weights must not be pickled with the featurizer"
+    np.testing.assert_array_equal(pickle.loads(blob).transform(SMILES), X)
+    assert clone(feat).get_params() == feat.get_params()
+    assert feat.get_feature_names_out().shape == (32,)
+
+
+def test_parallel_featurisation_matches_serial(student_dir: Path) -> None:
+    smiles = SMILES * 8
+    serial = Featurizer(model=student_dir, batch_size=8).transform(smiles)
+    parallel = Featurizer(model=student_dir, batch_size=8, n_jobs=2).transform(smiles)
+    np.testing.assert_allclose(parallel, serial, rtol=1e-5, atol=1e-5)
+
+
+def test_cli_featurize_csv_to_parquet(student_dir: Path, tmp_path: Path) -> None:
+    from molmtd.cli import main
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": [1, 2, 3], "smiles": [SMILES[0], "bad", SMILES[1]]}).to_csv(src, index=False)
+    out = tmp_path / "out.parquet"
+    assert main(["featurize", str(src), "--model", str(student_dir), "-o", str(out)]) == 0
+    table = pd.read_parquet(out)
+    assert table["id"].tolist() == [1, 2, 3]
+    assert table["valid"].tolist() == [True, False, True]
+    assert table.filter(like="molmtd").shape == (3, 32)
