@@ -149,9 +149,12 @@ class TargetNormalizer(nn.Module):
     ``min_std`` are flagged inactive (constant on the corpus: nothing to learn).
     """
 
-    def __init__(self, dim: int, momentum: float = 0.01, min_std: float = 1e-4) -> None:
+    def __init__(
+        self, dim: int, momentum: float = 0.01, min_std: float = 1e-4, entropy_ridge: float = 1e-3
+    ) -> None:
         super().__init__()
         self.momentum = momentum
+        self.entropy_ridge = entropy_ridge
         self.min_std = min_std
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
@@ -172,7 +175,8 @@ class TargetNormalizer(nn.Module):
         self.mean.copy_(mean.float())
         self.std.copy_(torch.where(active, std, torch.ones_like(std)).float())
         self.active.copy_(active)
-        self.entropy.copy_(gaussian_entropy(((t - mean) / self.std.double())[:, active]))
+        z = ((t - mean) / self.std.double())[:, active]
+        self.entropy.copy_(gaussian_entropy(z, ridge=self.entropy_ridge))
         self.fitted.fill_(True)
         self.initialised.fill_(True)
 
@@ -252,8 +256,10 @@ class DistillationLoss(nn.Module):
         self.teacher_dims = {k: int(v) for k, v in teacher_dims.items()}
         self.normalize = normalize
         self.weights = self._resolve_weights(weights)
+        # The entropy ridge matches the kernels' precision bound (variance >= exp(-7)), so
+        # H(T) - NLL compares like with like on near-degenerate (e.g. binary) teachers.
         self.normalizers = nn.ModuleDict(
-            {k: TargetNormalizer(d) for k, d in self.teacher_dims.items()}
+            {k: TargetNormalizer(d, entropy_ridge=math.exp(-7.0)) for k, d in self.teacher_dims.items()}
         )
 
     def _resolve_weights(self, weights: WeightSpec) -> dict[str, float]:

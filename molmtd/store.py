@@ -176,6 +176,25 @@ def _last_errors(teacher: Any) -> dict[int, str]:
     return {int(k): str(v) for k, v in dict(errs).items()}
 
 
+def _teacher_report(teacher: Any, into: dict[str, Any]) -> None:
+    """Add the counts of a teacher's ``last_report`` (and ``last_truncated``) to ``into``."""
+    report = getattr(teacher, "last_report", None)
+    if isinstance(report, dict):
+        for key, val in report.items():
+            if isinstance(val, bool | np.bool_):
+                continue
+            if isinstance(val, int | float | np.integer | np.floating):
+                into[key] = into.get(key, 0) + (val.item() if hasattr(val, "item") else val)
+            elif isinstance(val, dict):
+                sub = into.setdefault(key, {})
+                for k2, v2 in val.items():
+                    if isinstance(v2, int | float | np.integer | np.floating):
+                        sub[str(k2)] = sub.get(str(k2), 0) + float(v2)
+    truncated = getattr(teacher, "last_truncated", None)
+    if truncated is not None:
+        into["n_truncated"] = into.get("n_truncated", 0) + len(truncated)
+
+
 def embed_chunk(teacher: Any, smiles: Sequence[str]) -> dict[str, Any]:
     """Embed one chunk robustly (runs in workers).
 
@@ -188,16 +207,24 @@ def embed_chunk(teacher: Any, smiles: Sequence[str]) -> dict[str, Any]:
     dict
         ``x`` (float32 [n, dim]), ``mask`` (bool [n]), ``errors`` ({position: message} for
         molecules that raised or that the teacher reported via ``last_errors``),
-        ``seconds`` (compute time) and ``batch_error`` (message when the batch call raised).
+        ``seconds`` (compute time), ``batch_error`` (message when the batch call raised) and
+        ``teacher_report`` (numeric counts of the teacher's ``last_report`` summed over the
+        calls, e.g. conformer failures of 3D teachers) and ``systemic`` (True when every
+        molecule raised the same error: such a chunk is not committed, see
+        :func:`build_teacher`).
     """
     t0 = time.perf_counter()
     n = len(smiles)
     errors: dict[int, str] = {}
+    report: dict[str, Any] = {}
     batch_error = None
+    raised: set[str] = set()
+    n_raised = 0
     with rdkit_quiet():
         try:
             x, mask = _check_output(teacher, *teacher.embed(list(smiles)), n)
             errors.update(_last_errors(teacher))
+            _teacher_report(teacher, report)
         except Exception as err:
             batch_error = f"{type(err).__name__}: {err}"
             x = np.full((n, teacher.dim), np.nan, dtype=np.float32)
@@ -206,11 +233,14 @@ def embed_chunk(teacher: Any, smiles: Sequence[str]) -> dict[str, Any]:
                 try:
                     xi, mi = _check_output(teacher, *teacher.embed([smi]), 1)
                     x[i], mask[i] = xi[0], mi[0]
+                    _teacher_report(teacher, report)
                     if not mi[0] and 0 in _last_errors(teacher):
                         errors[i] = _last_errors(teacher)[0]
                 except Exception as err_i:
                     errors[i] = f"{type(err_i).__name__}: {err_i}"
                     x[i], mask[i] = np.nan, False
+                    raised.add(errors[i])
+                    n_raised += 1
     x = np.array(x, dtype=np.float32, copy=True)
     mask = np.array(mask, dtype=bool, copy=True)
     bad = mask & ~np.isfinite(x).all(axis=1)
@@ -224,6 +254,9 @@ def embed_chunk(teacher: Any, smiles: Sequence[str]) -> dict[str, Any]:
         "errors": errors,
         "seconds": time.perf_counter() - t0,
         "batch_error": batch_error,
+        "teacher_report": report,
+        # every molecule raised the same error: the teacher is broken, not the molecules
+        "systemic": n >= 2 and n_raised == n and len(raised) == 1,
     }
 
 
@@ -456,8 +489,7 @@ class TeacherStore:
             "limit",
         )
         return {
-            name: {k: rec.get(k) for k in keys}
-            for name, rec in self._manifest["teachers"].items()
+            name: {k: rec.get(k) for k in keys} for name, rec in self._manifest["teachers"].items()
         }
 
     def index_of(self, smiles: Sequence[str], canonicalize: bool = True) -> np.ndarray:
@@ -605,6 +637,7 @@ class TeacherStore:
         seconds = 0.0
         chunks_done = 0
         failures: list[dict[str, Any]] = []
+        report: dict[str, Any] = {}
         for c in range(self.n_chunks):
             meta = self.chunk_meta(name, c)
             if meta is None:
@@ -616,6 +649,13 @@ class TeacherStore:
             n_invalid += meta["n_invalid_smiles"]
             n_clipped += meta.get("n_clipped_float16", 0)
             seconds += meta["seconds"]
+            for key, val in meta.get("teacher_report", {}).items():
+                if isinstance(val, dict):
+                    sub = report.setdefault(key, {})
+                    for k2, v2 in val.items():
+                        sub[k2] = sub.get(k2, 0) + v2
+                else:
+                    report[key] = report.get(key, 0) + val
             for f in meta["failures"]:
                 if len(failures) < MAX_LISTED_FAILURES:
                     failures.append(f)
@@ -630,8 +670,11 @@ class TeacherStore:
             "n_invalid_smiles": n_invalid,
             "n_clipped_float16": n_clipped,
             "failures": failures,
+            "teacher_report": report,
             "compute_seconds": round(seconds, 3),
-            "mol_per_s_per_worker": round((n_covered - n_invalid) / seconds, 2) if seconds else None,
+            "mol_per_s_per_worker": round((n_covered - n_invalid) / seconds, 2)
+            if seconds
+            else None,
         }
 
 
@@ -641,7 +684,11 @@ class TeacherStore:
 
 
 def _resolve_fitted_teacher(
-    store: TeacherStore, teacher: Any, rec: dict[str, Any] | None, fit_n: int | None
+    store: TeacherStore,
+    teacher: Any,
+    rec: dict[str, Any] | None,
+    fit_n: int | None,
+    limit: int,
 ) -> tuple[Any, float]:
     """Fit ``teacher`` (or reload the fitted copy of an interrupted build); returns seconds."""
     fitted_p = store._teacher_dir(teacher.name) / "fitted.pkl"
@@ -654,7 +701,7 @@ def _resolve_fitted_teacher(
                 "rebuild with overwrite=True"
             )
         return fitted, 0.0
-    fit_smiles = [s for s, ok in zip(store.smiles, store.valid) if ok]
+    fit_smiles = [s for s, ok in zip(store.smiles[:limit], store.valid[:limit]) if ok]
     if fit_n is not None:
         fit_smiles = fit_smiles[:fit_n]
     t0 = time.perf_counter()
@@ -664,6 +711,26 @@ def _resolve_fitted_teacher(
     fitted_p.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write_bytes(fitted_p, pickle.dumps(fitted))
     return fitted, seconds
+
+
+def _acquire_build_lock(store: TeacherStore, name: str) -> Any:
+    """Exclusive per-teacher build lock (released by the OS if the process dies).
+
+    Also removes temporary files a killed build left behind.
+    """
+    chunk_dir = store._teacher_dir(name) / "chunks"
+    chunk_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(store._teacher_dir(name) / ".build.lock", "a")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise StoreError(
+            f"teacher {name!r} of {store.path} is being built by another process"
+        ) from None
+    for tmp in chunk_dir.glob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
+    return fh
 
 
 def build_teacher(
@@ -699,7 +766,7 @@ def build_teacher(
         A ``distributed.Client``, or the address of a Dask scheduler to connect to.
     fit_n
         ``requires_fit`` teachers are fitted on the first ``fit_n`` valid SMILES of the store
-        (None: all) before embedding; the fitted teacher is saved, so a resumed build reuses
+        within ``limit`` (None: all) before embedding; the fitted teacher is saved, so a resumed build reuses
         identical statistics.
     overwrite
         Delete what the store holds for this teacher name first. Without it, a teacher whose
@@ -731,20 +798,25 @@ def build_teacher(
             "Refusing to mix configurations: use overwrite=True (CLI: --overwrite) to replace "
             "it, or give the teacher another name."
         )
-    init_config = _teacher_config(teacher)
-    fit_seconds = float(rec.get("fit_seconds", 0.0)) if rec else 0.0
-    if getattr(teacher, "requires_fit", False):
-        teacher, fs = _resolve_fitted_teacher(store, teacher, rec, fit_n)
-        fit_seconds += fs
-    config = _teacher_config(teacher)
-    chash = config_hash(config)
-    if rec is not None and rec["config_hash"] != chash:
-        raise ConfigMismatchError(
-            f"teacher {name!r}: fitted config hash {chash} differs from stored "
-            f"{rec['config_hash']}; use overwrite=True"
-        )
     n = len(store)
     eff_limit = n if limit is None else max(0, min(int(limit), n))
+    init_config = _teacher_config(teacher)
+    fit_seconds = float(rec.get("fit_seconds", 0.0)) if rec else 0.0
+    lock = _acquire_build_lock(store, name)
+    try:
+        if getattr(teacher, "requires_fit", False):
+            teacher, fs = _resolve_fitted_teacher(store, teacher, rec, fit_n, eff_limit)
+            fit_seconds += fs
+        config = _teacher_config(teacher)
+        chash = config_hash(config)
+        if rec is not None and rec["config_hash"] != chash:
+            raise ConfigMismatchError(
+                f"teacher {name!r}: fitted config hash {chash} differs from stored "
+                f"{rec['config_hash']}; use overwrite=True"
+            )
+    except BaseException:
+        lock.close()
+        raise
     dim = int(teacher.dim)
     dtype = store.dtype
     with store._locked_manifest() as manifest:
@@ -787,13 +859,28 @@ def build_teacher(
     total_rows = sum(need for need, _ in tasks.values())
     t_start = time.perf_counter()
     bar = tqdm(
-        total=total_rows, desc=name, unit="mol", disable=not progress, dynamic_ncols=True,
+        total=total_rows,
+        desc=name,
+        unit="mol",
+        disable=not progress,
+        dynamic_ncols=True,
         leave=True,
     )
     clipped_total = 0
+    n_committed = 0
+    systemic: dict[int, str] = {}
 
     def commit(c: int, result: dict[str, Any] | None) -> None:
-        nonlocal clipped_total
+        nonlocal clipped_total, n_committed
+        if result is not None and result.get("systemic"):
+            systemic[c] = next(iter(result["errors"].values()))
+            log.error("teacher %s failed on every molecule of chunk %d: %s", name, c, systemic[c])
+            if len(systemic) >= 3 and n_committed == 0:
+                raise StoreError(
+                    f"teacher {name!r} fails on every molecule ({len(systemic)} chunks): "
+                    f"{systemic[c]}"
+                )
+            return
         start, stop = store.chunk_rows(c)
         need, positions = tasks[c]
         x = np.full((stop - start, dim), np.nan, dtype=np.float32)
@@ -804,10 +891,25 @@ def build_teacher(
             x[positions] = result["x"]
             mask[positions] = result["mask"]
             seconds = result["seconds"]
+            default = "teacher returned mask=False"
+            counts = {
+                k: v
+                for k, v in result.get("teacher_report", {}).items()
+                if k.startswith("n_")
+                and k not in ("n_valid", "n_invalid_smiles")
+                and not k.startswith("n_mmff")
+                and isinstance(v, int | float)
+                and v
+            }
+            if counts:
+                default += " (chunk report: " + ", ".join(f"{k}={v}" for k, v in counts.items())
+                default += ")"
             for j, pos in enumerate(positions):
                 if not result["mask"][j]:
-                    err = result["errors"].get(j, "teacher returned mask=False")
-                    failures.append({"row": start + pos, "smiles": smiles[start + pos], "error": err})
+                    err = result["errors"].get(j, default)
+                    failures.append(
+                        {"row": start + pos, "smiles": smiles[start + pos], "error": err}
+                    )
         n_clipped = 0
         if dtype == "float16":
             finite = np.isfinite(x)
@@ -828,11 +930,13 @@ def build_teacher(
             "n_clipped_float16": n_clipped,
             "failures": failures,
             "batch_error": None if result is None else result["batch_error"],
+            "teacher_report": {} if result is None else result.get("teacher_report", {}),
             "seconds": round(seconds, 4),
             "config_hash": chash,
             "written": _now(),
         }
         store._write_chunk(name, c, x, mask, meta)
+        n_committed += 1
         bar.update(need)
 
     status = "interrupted"
@@ -851,15 +955,22 @@ def build_teacher(
                 commit(c, embed_chunk(teacher, payload[c]))
         else:
             _run_pool(teacher, todo, payload, commit, n_jobs, max_pool_restarts)
-        status = "complete"
+        status = "failed" if systemic else "complete"
     finally:
         bar.close()
+        lock.close()  # releases the flock
         wall = time.perf_counter() - t_start
         summary = store.summarize_teacher(name)
         with store._locked_manifest() as manifest:
             r = manifest["teachers"][name]
             r.update(summary)
-            r["status"] = status if status != "complete" or summary["n_covered"] >= eff_limit else "partial"
+            r["status"] = (
+                status if status != "complete" or summary["n_covered"] >= eff_limit else "partial"
+            )
+            if systemic:
+                r["systemic_errors"] = {str(k): v for k, v in sorted(systemic.items())}
+            else:
+                r.pop("systemic_errors", None)
             r["builds"] = [
                 *r.get("builds", []),
                 {
@@ -867,7 +978,8 @@ def build_teacher(
                     "status": status,
                     "executor": executor,
                     "n_jobs": n_jobs,
-                    "chunks_computed": len(tasks),
+                    "chunks_computed": n_committed,
+                    "chunks_failed": len(systemic),
                     "rows_computed": total_rows,
                     "wall_seconds": round(wall, 3),
                     "mol_per_s": round(total_rows / wall, 2) if wall > 0 and total_rows else None,
@@ -875,6 +987,12 @@ def build_teacher(
             ]
         if clipped_total:
             log.warning("teacher %s: %d values clipped to float16 range", name, clipped_total)
+    if systemic:
+        first = min(systemic)
+        raise StoreError(
+            f"teacher {name!r}: every molecule raised in {len(systemic)} chunks (not written; "
+            f"rerun to retry them), e.g. chunk {first}: {systemic[first]}"
+        )
     return store.manifest["teachers"][name]
 
 
@@ -890,6 +1008,10 @@ def _run_pool(
 
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
+    if method == "forkserver":
+        # Takes effect when the fork server starts (first pool of this process): workers are
+        # then forked with numpy/RDKit/the teacher's module already imported.
+        ctx.set_forkserver_preload(["molmtd.store", "rdkit.Chem", type(teacher).__module__])
     teacher_bytes = pickle.dumps(teacher)
     pending = list(todo)
     restarts = 0

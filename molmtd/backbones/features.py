@@ -2,7 +2,7 @@
 
 :func:`mol_to_graph` produces exactly the integer features of ``ogb.utils.smiles2graph``
 (9 atom features, 3 bond features, both edge directions) but with dictionary look-ups
-instead of ``list.index`` and compact dtypes, so it is faster and a cached graph costs
+instead of ``list.index`` and compact dtypes (and without importing ``ogb``), so it is faster and a cached graph costs
 about 1 kB. :class:`GraphCollator` turns a list of SMILES (or RDKit ``Mol``) into a PyG
 ``Batch``; it is a small picklable object meant to run inside DataLoader workers, and keeps
 an LRU cache of featurised graphs so later epochs skip RDKit.
@@ -16,16 +16,60 @@ from typing import Any
 
 import numpy as np
 import torch
-from ogb.utils.features import allowable_features, get_atom_feature_dims, get_bond_feature_dims
 
-ATOM_FEATURE_DIMS: list[int] = get_atom_feature_dims()
-BOND_FEATURE_DIMS: list[int] = get_bond_feature_dims()
+from molmtd.utils import rdkit_quiet
+
+# The feature vocabulary of ``ogb.utils.features.allowable_features`` (OGB 1.3.6), copied
+# so that featurising does not import ``ogb`` (its import checks PyPI for a newer version).
+# ``tests/backbones`` checks that the features equal ``ogb.utils.smiles2graph``.
+ALLOWABLE_FEATURES: dict[str, list[Any]] = {
+    "possible_atomic_num_list": [*range(1, 119), "misc"],
+    "possible_chirality_list": [
+        "CHI_UNSPECIFIED",
+        "CHI_TETRAHEDRAL_CW",
+        "CHI_TETRAHEDRAL_CCW",
+        "CHI_OTHER",
+        "misc",
+    ],
+    "possible_degree_list": [*range(11), "misc"],
+    "possible_formal_charge_list": [*range(-5, 6), "misc"],
+    "possible_numH_list": [*range(9), "misc"],
+    "possible_number_radical_e_list": [*range(5), "misc"],
+    "possible_hybridization_list": ["SP", "SP2", "SP3", "SP3D", "SP3D2", "misc"],
+    "possible_is_aromatic_list": [False, True],
+    "possible_is_in_ring_list": [False, True],
+    "possible_bond_type_list": ["SINGLE", "DOUBLE", "TRIPLE", "AROMATIC", "misc"],
+    "possible_bond_stereo_list": [
+        "STEREONONE",
+        "STEREOZ",
+        "STEREOE",
+        "STEREOCIS",
+        "STEREOTRANS",
+        "STEREOANY",
+    ],
+    "possible_is_conjugated_list": [False, True],
+}
+_ATOM_KEYS = (
+    "possible_atomic_num_list",
+    "possible_chirality_list",
+    "possible_degree_list",
+    "possible_formal_charge_list",
+    "possible_numH_list",
+    "possible_number_radical_e_list",
+    "possible_hybridization_list",
+    "possible_is_aromatic_list",
+    "possible_is_in_ring_list",
+)
+_BOND_KEYS = ("possible_bond_type_list", "possible_bond_stereo_list", "possible_is_conjugated_list")
+ATOM_FEATURE_DIMS: list[int] = [len(ALLOWABLE_FEATURES[k]) for k in _ATOM_KEYS]
+BOND_FEATURE_DIMS: list[int] = [len(ALLOWABLE_FEATURES[k]) for k in _BOND_KEYS]
 
 
 def _lookup(values: list[Any]) -> dict[Any, int]:
     return {v: i for i, v in enumerate(values)}
 
 
+allowable_features = ALLOWABLE_FEATURES
 _ATOMIC_NUM = _lookup(allowable_features["possible_atomic_num_list"])
 _CHIRALITY = _lookup(allowable_features["possible_chirality_list"])
 _DEGREE = _lookup(allowable_features["possible_degree_list"])
@@ -37,11 +81,6 @@ _BOND_TYPE = _lookup(allowable_features["possible_bond_type_list"])
 _BOND_STEREO = _lookup(allowable_features["possible_bond_stereo_list"])
 
 
-def _idx(table: dict[Any, int], value: Any) -> int:
-    """OGB's ``safe_index``: unknown values map to the last ('misc') slot."""
-    return table.get(value, len(table) - 1)
-
-
 def mol_to_graph(mol: Any) -> dict[str, np.ndarray]:
     """Featurise an RDKit molecule as OGB does.
 
@@ -51,39 +90,38 @@ def mol_to_graph(mol: Any) -> dict[str, np.ndarray]:
         ``x`` uint8 [n_atoms, 9], ``edge_index`` int32 [2, 2 * n_bonds],
         ``edge_attr`` uint8 [2 * n_bonds, 3]; identical values to ``ogb.utils.smiles2graph``.
     """
-    atoms = mol.GetAtoms()
-    x = np.empty((len(atoms), 9), dtype=np.uint8)
-    for i, atom in enumerate(atoms):
-        x[i] = (
-            _idx(_ATOMIC_NUM, atom.GetAtomicNum()),
-            _idx(_CHIRALITY, str(atom.GetChiralTag())),
-            _idx(_DEGREE, atom.GetTotalDegree()),
-            _idx(_CHARGE, atom.GetFormalCharge()),
-            _idx(_NUM_H, atom.GetTotalNumHs()),
-            _idx(_RADICAL, atom.GetNumRadicalElectrons()),
-            _idx(_HYBRID, str(atom.GetHybridization())),
-            int(atom.GetIsAromatic()),
-            int(atom.IsInRing()),
+    n_misc_chiral, n_misc_hybrid = len(_CHIRALITY) - 1, len(_HYBRID) - 1
+    atoms = [
+        (
+            _ATOMIC_NUM.get(a.GetAtomicNum(), 118),
+            _CHIRALITY.get(str(a.GetChiralTag()), n_misc_chiral),
+            _DEGREE.get(a.GetTotalDegree(), 11),
+            _CHARGE.get(a.GetFormalCharge(), 11),
+            _NUM_H.get(a.GetTotalNumHs(), 9),
+            _RADICAL.get(a.GetNumRadicalElectrons(), 5),
+            _HYBRID.get(str(a.GetHybridization()), n_misc_hybrid),
+            int(a.GetIsAromatic()),
+            int(a.IsInRing()),
         )
-    bonds = mol.GetBonds()
-    n_bonds = len(bonds)
-    edge_index = np.empty((2, 2 * n_bonds), dtype=np.int32)
-    edge_attr = np.empty((2 * n_bonds, 3), dtype=np.uint8)
-    for k, bond in enumerate(bonds):
+        for a in mol.GetAtoms()
+    ]
+    x = np.array(atoms, dtype=np.uint8).reshape(-1, 9)
+    ends, feats = [], []
+    for bond in mol.GetBonds():
         i, j = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
         feat = (
-            _idx(_BOND_TYPE, str(bond.GetBondType())),
+            _BOND_TYPE.get(str(bond.GetBondType()), 4),
             _BOND_STEREO[str(bond.GetStereo())],
             int(bond.GetIsConjugated()),
         )
-        edge_index[:, 2 * k] = (i, j)
-        edge_index[:, 2 * k + 1] = (j, i)
-        edge_attr[2 * k] = feat
-        edge_attr[2 * k + 1] = feat
+        ends += ((i, j), (j, i))
+        feats += (feat, feat)
+    edge_index = np.array(ends, dtype=np.int32).reshape(-1, 2).T.copy()
+    edge_attr = np.array(feats, dtype=np.uint8).reshape(-1, 3)
     return {"x": x, "edge_index": edge_index, "edge_attr": edge_attr}
 
 
-def smiles_to_graph(item: Any, index: int = 0) -> dict[str, np.ndarray]:
+def smiles_to_graph(item: Any, index: int = 0, quiet: bool = True) -> dict[str, np.ndarray]:
     """Featurise a SMILES string (or an RDKit ``Mol``); raise ``ValueError`` naming the item.
 
     Parameters
@@ -92,19 +130,22 @@ def smiles_to_graph(item: Any, index: int = 0) -> dict[str, np.ndarray]:
         SMILES string or ``rdkit.Chem.Mol``.
     index
         Position of ``item`` in the caller's input, used in the error message.
+    quiet
+        Silence RDKit's parse warnings (callers featurising many items silence them once).
     """
     from rdkit import Chem
 
     if isinstance(item, Chem.Mol):
         mol = item
     elif isinstance(item, str):
-        from molmtd.utils import rdkit_quiet
-
-        with rdkit_quiet():
+        if quiet:
+            with rdkit_quiet():
+                mol = Chem.MolFromSmiles(item)
+        else:
             mol = Chem.MolFromSmiles(item)
     else:
         raise ValueError(
-            f"item {index} is not a SMILES string or RDKit Mol: {type(item).__name__} {item!r}"
+            f"item at index {index} is not a SMILES string or RDKit Mol: {type(item).__name__} {item!r}"
         )
     if mol is None:
         raise ValueError(f"could not parse SMILES at index {index}: {item!r}")
@@ -158,13 +199,14 @@ class GraphCollator:
         self.__init__(state["cache_size"])
 
     def graph(self, item: Any, index: int = 0) -> dict[str, np.ndarray]:
+        """Featurised graph of one item (from the cache when possible)."""
         if self.cache_size <= 0 or not isinstance(item, str):
-            return smiles_to_graph(item, index)
+            return smiles_to_graph(item, index, quiet=False)
         cached = self._cache.get(item)
         if cached is not None:
             self._cache.move_to_end(item)
             return cached
-        graph = smiles_to_graph(item, index)
+        graph = smiles_to_graph(item, index, quiet=False)
         self._cache[item] = graph
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
@@ -176,4 +218,36 @@ class GraphCollator:
             raise TypeError("collate expects a sequence of SMILES, got a single string")
         if len(items) == 0:
             raise ValueError("cannot collate an empty batch")
-        return batch_graphs([self.graph(item, start + i) for i, item in enumerate(items)])
+        with rdkit_quiet():
+            graphs = [self.graph(item, start + i) for i, item in enumerate(items)]
+        return batch_graphs(graphs)
+
+
+class FeatureEncoder(torch.nn.Module):
+    """Sum of one embedding per categorical feature column (OGB ``AtomEncoder``/``BondEncoder``).
+
+    Same function and initialisation as the OGB encoders (each table Xavier-uniform), stored
+    as one table with per-column offsets so a forward pass is a single look-up.
+
+    Parameters
+    ----------
+    feature_dims
+        Vocabulary size of each column (``ATOM_FEATURE_DIMS`` or ``BOND_FEATURE_DIMS``).
+    emb_dim
+        Embedding width.
+    """
+
+    def __init__(self, feature_dims: Sequence[int], emb_dim: int) -> None:
+        super().__init__()
+        self.embedding = torch.nn.Embedding(int(sum(feature_dims)), emb_dim)
+        offsets = np.concatenate([[0], np.cumsum(feature_dims)[:-1]])
+        self.register_buffer(
+            "offsets", torch.as_tensor(offsets, dtype=torch.long), persistent=False
+        )
+        with torch.no_grad():
+            for off, dim in zip(offsets, feature_dims):
+                torch.nn.init.xavier_uniform_(self.embedding.weight[int(off) : int(off) + dim])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # embedding_bag sums the looked-up rows without materialising [n, columns, emb_dim].
+        return torch.nn.functional.embedding_bag(x + self.offsets, self.embedding.weight, mode="sum")

@@ -1,5 +1,8 @@
 """Molecular graph neural network students (PyG) over OGB atom/bond features.
 
+``torch_geometric`` is imported when a network is built, not when this module is imported
+(registering the backbones stays cheap for text/vision users).
+
 Registered backbones (``build_backbone({"name": ..., ...})``):
 
 - ``"gine"`` (default student): GINE convolutions, bond features enter every message;
@@ -7,7 +10,7 @@ Registered backbones (``build_backbone({"name": ..., ...})``):
 - ``"gatv2"``: GATv2 attention with bond features as edge attributes;
 - ``"graphsage"``: GraphSAGE mean aggregation (atom features only).
 
-All share :class:`MolGNN`: an OGB ``AtomEncoder``, ``num_layers`` message-passing layers of
+All share :class:`MolGNN`: an OGB-style atom encoder (:class:`FeatureEncoder`), ``num_layers`` message-passing layers of
 width ``hidden`` (each followed by batch/layer norm, ReLU, dropout and an optional residual
 connection), graph pooling (mean, sum or attention) of the last layer (``readout="last"``)
 or of every layer concatenated (``readout="concat"``), and a linear projection to ``dim``.
@@ -19,20 +22,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
 from torch import Tensor, nn
-from torch_geometric.nn import (
-    AttentionalAggregation,
-    GATv2Conv,
-    GINConv,
-    GINEConv,
-    SAGEConv,
-    global_add_pool,
-    global_mean_pool,
-)
 
 from molmtd.backbones.base import register_backbone
-from molmtd.backbones.features import GraphCollator
+from molmtd.backbones.features import (
+    ATOM_FEATURE_DIMS,
+    BOND_FEATURE_DIMS,
+    FeatureEncoder,
+    GraphCollator,
+)
 
 CONVS = ("gine", "gin", "gatv2", "graphsage")
 EDGE_CONVS = frozenset({"gine", "gatv2"})
@@ -124,14 +122,20 @@ class MolGNN(nn.Module):
         self.pool_type = pool
         self.collator = GraphCollator(cache_size)
 
-        self.atom_encoder = AtomEncoder(hidden)
+        self.atom_encoder = FeatureEncoder(ATOM_FEATURE_DIMS, hidden)
         self.bond_encoders = nn.ModuleList(
-            [BondEncoder(hidden) for _ in range(num_layers)] if conv in EDGE_CONVS else []
+            [FeatureEncoder(BOND_FEATURE_DIMS, hidden) for _ in range(num_layers)]
+            if conv in EDGE_CONVS
+            else []
         )
-        self.convs = nn.ModuleList([self._make_conv(conv, hidden, mlp_ratio, heads) for _ in range(num_layers)])
+        self.convs = nn.ModuleList(
+            [self._make_conv(conv, hidden, mlp_ratio, heads) for _ in range(num_layers)]
+        )
         self.norms = nn.ModuleList([self._make_norm(norm, hidden) for _ in range(num_layers)])
         self.dropout = nn.Dropout(dropout)
         n_pooled = num_layers if readout == "concat" else 1
+        from torch_geometric.nn import AttentionalAggregation
+
         self.gates = nn.ModuleList(
             [AttentionalAggregation(nn.Linear(hidden, 1)) for _ in range(n_pooled)]
             if pool == "attention"
@@ -141,6 +145,8 @@ class MolGNN(nn.Module):
 
     @staticmethod
     def _make_conv(conv: str, hidden: int, mlp_ratio: float, heads: int) -> nn.Module:
+        from torch_geometric.nn import GATv2Conv, GINConv, GINEConv, SAGEConv
+
         if conv == "gine":
             return GINEConv(_mlp(hidden, mlp_ratio), train_eps=True)
         if conv == "gin":
@@ -167,6 +173,8 @@ class MolGNN(nn.Module):
         return self.collator(items)
 
     def _pool(self, h: Tensor, batch: Tensor, size: int, layer: int) -> Tensor:
+        from torch_geometric.nn import global_add_pool, global_mean_pool
+
         if self.pool_type == "mean":
             return global_mean_pool(h, batch, size)
         if self.pool_type == "sum":

@@ -70,7 +70,8 @@ class CorpusReport:
     n_invalid, n_duplicate
         Unparsable and duplicate entries among the visited rows.
     invalid
-        ``(raw_row, smiles)`` of the first 1,000 unparsable entries.
+        ``(raw_row, smiles)`` of the first 1,000 unparsable entries; ``raw_row`` is the 0-based
+        index among the file's entries (header and blank lines excluded).
     """
 
     source: str

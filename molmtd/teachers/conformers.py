@@ -20,7 +20,8 @@ has ``n_conformer_failed`` and the MMFF outcome counts of the batch;
 :func:`conformer_stats` gives process-wide counters (requests, cache hits, generated,
 failures, MMFF outcomes).
 
-Registered names: ``ani`` (ANI-1x AEVs, 384 mean-pooled or 1,536 per-element), ``usrcat``
+Registered names: ``ani`` (ANI-1x AEVs, 384 mean-pooled or 1,536 per-element), ``ani2x``
+(ANI-2x AEVs incl. S/F/Cl, 1,008 or 7,056), ``usrcat``
 (60), ``rdkit3d`` (639 robustly scaled 3D descriptors; needs ``fit``), ``e3fp`` (1,024 bits).
 """
 
@@ -117,8 +118,13 @@ class ConformerCache:
         self.reset_stats()
 
     def reset_stats(self) -> None:
-        self.stats = {"requests": 0, "hits": 0, "generated": 0, "failed": 0,
-                      **{f"mmff_{k}": 0 for k in MMFF_OUTCOMES}}
+        self.stats = {
+            "requests": 0,
+            "hits": 0,
+            "generated": 0,
+            "failed": 0,
+            **{f"mmff_{k}": 0 for k in MMFF_OUTCOMES},
+        }
 
     def clear(self) -> None:
         self._data.clear()
@@ -237,7 +243,7 @@ class ConformerMixin:
 
 
 # ---------------------------------------------------------------------------------------
-# ANI-1x atomic environment vectors
+# ANI atomic environment vectors
 # ---------------------------------------------------------------------------------------
 def _torchani_resource(relative: str) -> str:
     import importlib.util
@@ -246,12 +252,19 @@ def _torchani_resource(relative: str) -> str:
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("torchani==2.2.4 is needed for the 'ani' teacher")
     path = os.path.join(next(iter(spec.submodule_search_locations)), "resources", relative)
-    if not os.path.isfile(path):
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
         raise FileNotFoundError(f"{path} missing: install torchani==2.2.4 (ships ANI-1x)")
     return path
 
 
 ANI1X_CONSTANTS = "ani-1x_8x/rHCNO-5.2R_16-3.5A_a4-8.params"
+
+
+def _import_torchani() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pkg_resources / optional-dependency notes
+        import torchani
+    return torchani
 
 
 def _torchani_version() -> str:
@@ -268,7 +281,7 @@ class ANITeacher(ConformerMixin, MolTeacher):
     (``resources/ani-1x_8x/rHCNO-5.2R_16-3.5A_a4-8.params``: radial cutoff 5.2 Å,
     16 radial shifts, angular cutoff 3.5 Å, 4 x 8 angular terms) exactly as
     ``torchani.models.ANI1x`` does, without the download it attempts. Each atom (H included)
-    gets a 384-d AEV (64 radial + 320 angular).
+    gets a 384-d AEV (4 x 16 radial + 10 x 32 angular).
 
     Parameters
     ----------
@@ -280,61 +293,114 @@ class ANITeacher(ConformerMixin, MolTeacher):
     seed, mmff, mmff_max_iters
         Conformer parameters (see :func:`generate_conformer`).
 
-    Molecules with any element other than H, C, N, O are masked (status
-    ``element_unsupported``). Formal charges are not seen by AEVs.
+    Molecules with any element outside :attr:`ELEMENTS` are masked (status
+    ``element_unsupported``): only about 40% of MOSES is pure H/C/N/O; see ``ani2x``.
+    Formal charges are not seen by AEVs.
     """
 
     name = "ani"
     family = FAMILY
     reject_statuses = ("element_unsupported", "conformer_failed")
-    ELEMENTS = ("H", "C", "N", "O")
-    _ATOMIC_NUMBERS = (1, 6, 7, 8)
+    aev_model = "ANI-1x"
+    ELEMENTS: tuple[str, ...] = ("H", "C", "N", "O")
+    AEV_DIM = 384
 
-    def __init__(self, pooling: str = "mean", seed: int = 42, mmff: bool = True,
-                 mmff_max_iters: int = 2000) -> None:
+    def __init__(
+        self, pooling: str = "mean", seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000
+    ) -> None:
         super().__init__()
         if pooling not in ("mean", "element"):
             raise ValueError(f"pooling must be 'mean' or 'element', got {pooling!r}")
         self.pooling = pooling
-        self.dim = 384 if pooling == "mean" else 384 * len(self.ELEMENTS)
+        self.dim = self.AEV_DIM * (1 if pooling == "mean" else len(self.ELEMENTS))
         self._init_conformer(seed, mmff, mmff_max_iters)
 
     def _params(self) -> dict[str, Any]:
-        return {**super()._params(), "pooling": self.pooling, "aev": "ANI-1x",
-                "aev_constants": ANI1X_CONSTANTS, "torchani": _torchani_version()}
+        return {
+            **super()._params(),
+            "pooling": self.pooling,
+            "aev": self.aev_model,
+            "elements": list(self.ELEMENTS),
+            "torchani": _torchani_version(),
+        }
+
+    @property
+    def _species_index(self) -> dict[int, int]:
+        from rdkit import Chem
+
+        table = Chem.GetPeriodicTable()
+        return {table.GetAtomicNumber(sym): i for i, sym in enumerate(self.ELEMENTS)}
 
     def _reject(self, mol: Any) -> str | None:
-        allowed = set(self._ATOMIC_NUMBERS)
+        allowed = self._species_index
         if any(a.GetAtomicNum() not in allowed for a in mol.GetAtoms()):
             return "element_unsupported"
         return None
+
+    def build_aev_computer(self) -> Any:
+        """The torchani ``AEVComputer`` (from the packaged ANI-1x constants)."""
+        torchani = _import_torchani()
+        consts = torchani.neurochem.Constants(_torchani_resource(ANI1X_CONSTANTS))
+        if tuple(consts.species) != self.ELEMENTS:
+            raise RuntimeError(f"unexpected ANI-1x species order {consts.species}")
+        return torchani.AEVComputer(**consts)
 
     @property
     def _aev(self) -> Any:
         aev = getattr(self, "_lazy_aev", None)
         if aev is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # pkg_resources / optional-dependency notes
-                import torchani
-            consts = torchani.neurochem.Constants(_torchani_resource(ANI1X_CONSTANTS))
-            if tuple(consts.species) != self.ELEMENTS:
-                raise RuntimeError(f"unexpected ANI-1x species order {consts.species}")
-            aev = self._lazy_aev = torchani.AEVComputer(**consts)
+            aev = self._lazy_aev = self.build_aev_computer()
+            if aev.aev_length != self.AEV_DIM:
+                raise RuntimeError(f"AEV length {aev.aev_length} != {self.AEV_DIM}")
         return aev
 
     def _featurize(self, mol: Any) -> np.ndarray:
         import torch
 
-        index = {z: i for i, z in enumerate(self._ATOMIC_NUMBERS)}
+        index = self._species_index
         species = torch.tensor([[index[a.GetAtomicNum()] for a in mol.GetAtoms()]])
         coords = torch.tensor(mol.GetConformer().GetPositions(), dtype=torch.float32)[None]
         with torch.no_grad():
-            aevs = self._aev((species, coords)).aevs[0].double().numpy()  # [atoms, 384]
+            aevs = self._aev((species, coords)).aevs[0].double().numpy()  # [atoms, AEV_DIM]
         if self.pooling == "mean":
             return aevs.mean(axis=0)
         sp = species[0].numpy()
         n = aevs.shape[0]
         return np.concatenate([aevs[sp == e].sum(axis=0) / n for e in range(len(self.ELEMENTS))])
+
+
+@register_teacher("ani2x", FAMILY)
+class ANI2xTeacher(ANITeacher):
+    """ANI-2x AEVs (H, C, N, O, S, F, Cl): 1,008 per atom, pooled like ``ani``.
+
+    torchani 2.2.4's wheel ships the ANI-2x resource files empty, so the AEV computer is
+    built with ``AEVComputer.cover_linearly`` from the published ANI-2x hyperparameters
+    (those of ``AEVComputer.like_2x`` in later torchani): radial cutoff 5.1 Å, eta 19.7,
+    16 shifts from 0.8 Å; angular cutoff 3.5 Å, eta 12.5, zeta 14.1, 8 shifts from 0.8 Å,
+    4 angle sections. AEVs are a fixed geometric featurisation (no trained weights), so
+    this covers S/F/Cl-containing molecules (about 95% of MOSES) that ``ani`` masks.
+    """
+
+    name = "ani2x"
+    aev_model = "ANI-2x"
+    ELEMENTS = ("H", "C", "N", "O", "S", "F", "Cl")
+    AEV_DIM = 1008
+
+    def build_aev_computer(self) -> Any:
+        torchani = _import_torchani()
+        return torchani.AEVComputer.cover_linearly(
+            radial_cutoff=5.1,
+            angular_cutoff=3.5,
+            radial_eta=19.7,
+            angular_eta=12.5,
+            radial_dist_divisions=16,
+            angular_dist_divisions=8,
+            zeta=14.1,
+            angle_sections=4,
+            num_species=len(self.ELEMENTS),
+            angular_start=0.8,
+            radial_start=0.8,
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -360,9 +426,19 @@ class USRCATTeacher(ConformerMixin, MolTeacher):
 
 
 _RDKIT3D_BLOCKS = (("WHIM", 114), ("RDF", 210), ("MORSE", 224), ("AUTOCORR3D", 80))
-_RDKIT3D_SCALARS = ("PMI1", "PMI2", "PMI3", "NPR1", "NPR2", "RadiusOfGyration",
-                    "InertialShapeFactor", "Eccentricity", "Asphericity", "SpherocityIndex",
-                    "PBF")
+_RDKIT3D_SCALARS = (
+    "PMI1",
+    "PMI2",
+    "PMI3",
+    "NPR1",
+    "NPR2",
+    "RadiusOfGyration",
+    "InertialShapeFactor",
+    "Eccentricity",
+    "Asphericity",
+    "SpherocityIndex",
+    "PBF",
+)
 
 
 @register_teacher("rdkit3d", FAMILY)
@@ -378,8 +454,14 @@ class RDKit3DTeacher(ConformerMixin, RobustScaledTeacher):
     name = "rdkit3d"
     family = FAMILY
 
-    def __init__(self, clip: float = 10.0, max_nonfinite_frac: float = 0.1, seed: int = 42,
-                 mmff: bool = True, mmff_max_iters: int = 2000) -> None:
+    def __init__(
+        self,
+        clip: float = 10.0,
+        max_nonfinite_frac: float = 0.1,
+        seed: int = 42,
+        mmff: bool = True,
+        mmff_max_iters: int = 2000,
+    ) -> None:
         super().__init__(clip=clip, max_nonfinite_frac=max_nonfinite_frac)
         self._init_conformer(seed, mmff, mmff_max_iters)
 
@@ -390,8 +472,12 @@ class RDKit3DTeacher(ConformerMixin, RobustScaledTeacher):
     def raw(self, mol: Any) -> np.ndarray:
         from rdkit.Chem import rdMolDescriptors as rd
 
-        parts: list[Any] = [rd.CalcWHIM(mol), rd.CalcRDF(mol), rd.CalcMORSE(mol),
-                            rd.CalcAUTOCORR3D(mol)]
+        parts: list[Any] = [
+            rd.CalcWHIM(mol),
+            rd.CalcRDF(mol),
+            rd.CalcMORSE(mol),
+            rd.CalcAUTOCORR3D(mol),
+        ]
         scalars = [getattr(rd, f"Calc{name}")(mol) for name in _RDKIT3D_SCALARS]
         row = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts] + [scalars])
         if row.shape != (self.dim,):
@@ -421,14 +507,26 @@ class E3FPTeacher(ConformerMixin, MolTeacher):
         Folded length (a power of 2; 1,024 or 2,048).
     counts
         Count fingerprint instead of bits (then ``log1p`` applies when ``log1p``).
+    level, radius_multiplier, stereo
+        E3FP parameters (maximum iterations, shell radius growth in Å, stereo-aware shell
+        identifiers). ``stereo=False`` is faster but loses the 3D-specific part.
     """
 
     name = "e3fp"
     family = FAMILY
 
-    def __init__(self, bits: int = 1024, counts: bool = False, log1p: bool = True,
-                 level: int = 5, radius_multiplier: float = 1.718, seed: int = 42,
-                 mmff: bool = True, mmff_max_iters: int = 2000) -> None:
+    def __init__(
+        self,
+        bits: int = 1024,
+        counts: bool = False,
+        log1p: bool = True,
+        level: int = 5,
+        radius_multiplier: float = 1.718,
+        stereo: bool = True,
+        seed: int = 42,
+        mmff: bool = True,
+        mmff_max_iters: int = 2000,
+    ) -> None:
         super().__init__()
         if bits <= 0 or bits & (bits - 1):
             raise ValueError(f"bits must be a power of 2, got {bits}")
@@ -438,31 +536,38 @@ class E3FPTeacher(ConformerMixin, MolTeacher):
         self.log1p = bool(log1p) and self.counts
         self.level = int(level)
         self.radius_multiplier = float(radius_multiplier)
+        self.stereo = bool(stereo)
         self._init_conformer(seed, mmff, mmff_max_iters)
 
     def _params(self) -> dict[str, Any]:
-        return {**super()._params(), "bits": self.bits, "counts": self.counts,
-                "log1p": self.log1p, "level": self.level,
-                "radius_multiplier": self.radius_multiplier, "stereo": True,
-                "e3fp": _e3fp_version()}
-
-    @property
-    def _fprinter(self) -> Any:
-        fpr = getattr(self, "_lazy_fprinter", None)
-        if fpr is None:
-            from e3fp.fingerprint.fprinter import Fingerprinter
-
-            fpr = self._lazy_fprinter = Fingerprinter(
-                bits=self.bits, level=self.level, radius_multiplier=self.radius_multiplier,
-                stereo=True, counts=self.counts, include_disconnected=True,
-                rdkit_invariants=False, exclude_floating=True,
-                remove_duplicate_substructs=True,
-            )
-        return fpr
+        return {
+            **super()._params(),
+            "bits": self.bits,
+            "counts": self.counts,
+            "log1p": self.log1p,
+            "level": self.level,
+            "radius_multiplier": self.radius_multiplier,
+            "stereo": self.stereo,
+            "e3fp": _e3fp_version(),
+        }
 
     def _featurize(self, mol: Any) -> np.ndarray:
-        fpr = self._fprinter
-        fpr.reset()
+        from e3fp.fingerprint.fprinter import Fingerprinter
+
+        # A fresh fingerprinter per molecule: e3fp's Fingerprinter skips re-initialisation
+        # when handed the same Mol object again after a reset (cached conformers are
+        # shared objects), which breaks the second call. Construction is cheap.
+        fpr = Fingerprinter(
+            bits=self.bits,
+            level=self.level,
+            radius_multiplier=self.radius_multiplier,
+            stereo=self.stereo,
+            counts=self.counts,
+            include_disconnected=True,
+            rdkit_invariants=False,
+            exclude_floating=True,
+            remove_duplicate_substructs=True,
+        )
         fpr.run(conf=0, mol=mol)
         fp = fpr.get_fingerprint_at_level()
         row = np.zeros(self.dim, dtype=np.float64)
@@ -472,4 +577,3 @@ class E3FPTeacher(ConformerMixin, MolTeacher):
             return np.log1p(row) if self.log1p else row
         row[np.asarray(fp.indices, dtype=np.int64)] = 1.0
         return row
-

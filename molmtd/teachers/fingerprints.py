@@ -94,9 +94,7 @@ class MolTeacher(BaseTeacher):
         """Extra :attr:`last_report` entries computed from the batch's molecules."""
         return {}
 
-    def _featurize_many(
-        self, mols: list[Any], out: np.ndarray, mask: np.ndarray
-    ) -> dict[str, Any]:
+    def _featurize_many(self, mols: list[Any], out: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
         """Fill ``out[i]`` and ``mask[i]`` for every index whose ``mols[i]`` is not None.
 
         Returns extra entries for :attr:`last_report`.
@@ -307,7 +305,9 @@ class AvalonTeacher(MolTeacher):
         from rdkit.Avalon import pyAvalonTools
 
         if self.counts:
-            arr = _bitvect_to_numpy(pyAvalonTools.GetAvalonCountFP(mol, nBits=self.fp_size), self.dim)
+            arr = _bitvect_to_numpy(
+                pyAvalonTools.GetAvalonCountFP(mol, nBits=self.fp_size), self.dim
+            )
             return np.log1p(arr) if self.log1p else arr
         return _bitvect_to_numpy(pyAvalonTools.GetAvalonFP(mol, nBits=self.fp_size), self.dim)
 
@@ -420,7 +420,9 @@ class RobustScaledTeacher(MolTeacher):
 
     def _fit_raw(self, raw: np.ndarray) -> None:
         if raw.shape[0] < 2:
-            raise ValueError(f"{self.name}: need at least 2 valid molecules to fit, got {raw.shape[0]}")
+            raise ValueError(
+                f"{self.name}: need at least 2 valid molecules to fit, got {raw.shape[0]}"
+            )
         median = np.zeros(self.dim)
         scale = np.ones(self.dim)
         for j in range(self.dim):
@@ -439,9 +441,7 @@ class RobustScaledTeacher(MolTeacher):
             scale[j] = s
         self.median, self.scale, self.n_fit = median, scale, int(raw.shape[0])
 
-    def _featurize_many(
-        self, mols: list[Any], out: np.ndarray, mask: np.ndarray
-    ) -> dict[str, Any]:
+    def _featurize_many(self, mols: list[Any], out: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
         if not self.is_fitted:
             raise RuntimeError(f"teacher {self.name!r} requires fit(smiles) before embed()")
         assert self.median is not None and self.scale is not None
@@ -471,8 +471,13 @@ class RobustScaledTeacher(MolTeacher):
         for k, c in per_desc.items():
             self.imputation_totals[k] = self.imputation_totals.get(k, 0) + c
         if per_desc:
-            log.info("%s: imputed %d non-finite values in %d molecules: %s",
-                     self.name, int(imputed.sum()), n_imp_mols, per_desc)
+            log.info(
+                "%s: imputed %d non-finite values in %d molecules: %s",
+                self.name,
+                int(imputed.sum()),
+                n_imp_mols,
+                per_desc,
+            )
         return {
             "n_imputed_values": int(imputed.sum()),
             "n_imputed_molecules": n_imp_mols,

@@ -35,6 +35,14 @@ from molmtd.data.paths import package_file
 from molmtd.teachers.base import BaseTeacher, nan_rows, register_teacher
 from molmtd.utils import rdkit_quiet
 
+__all__ = [
+    "ChemNetTeacher",
+    "HFSmilesTeacher",
+    "RxnMapperTeacher",
+    "RxnfpTeacher",
+    "parse_smiles",
+]
+
 #: Weight files, in the order ``from_pretrained`` prefers them; the first pattern that
 #: matches is hashed into ``config["weights_sha256"]``.
 _WEIGHT_PATTERNS = (
@@ -92,7 +100,8 @@ def parse_smiles(smiles: Sequence[Any], canonicalize: bool = True) -> list[str |
         Input strings; anything that is not a non-empty string RDKit parses into a molecule
         with at least one atom is invalid.
     canonicalize
-        Return RDKit canonical (isomeric) SMILES instead of the input string.
+        Return RDKit canonical (isomeric) SMILES, atom-map numbers removed, instead of the
+        input string.
 
     Returns
     -------
@@ -110,8 +119,12 @@ def parse_smiles(smiles: Sequence[Any], canonicalize: bool = True) -> list[str |
             mol = Chem.MolFromSmiles(smi)
             if mol is None or mol.GetNumAtoms() == 0:
                 out.append(None)
+            elif canonicalize:
+                for atom in mol.GetAtoms():  # atom maps are not part of the molecule
+                    atom.SetAtomMapNum(0)
+                out.append(Chem.MolToSmiles(mol))
             else:
-                out.append(Chem.MolToSmiles(mol) if canonicalize else smi.strip())
+                out.append(smi.strip())
     return out
 
 
@@ -142,15 +155,34 @@ class _TruncationReport:
         self.last_truncated = idx
         self.n_truncated += len(idx)
         if len(idx):
-            examples = ", ".join(str(i) for i in idx[:_MAX_EXAMPLES])
-            more = ", ..." if len(idx) > _MAX_EXAMPLES else ""
             warnings.warn(
                 f"{self.name}: {len(idx)} SMILES longer than {limit} {unit} were truncated "
-                f"(input indices {examples}{more}); their embeddings only see the first "
+                f"(input indices {_examples(idx)}); their embeddings only see the first "
                 f"{limit} {unit}",
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+
+def _finite_only(X: np.ndarray, mask: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mask (and NaN-fill, with a warning) rows the network turned non-finite."""
+    bad = mask & ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        warnings.warn(
+            f"{name}: non-finite embeddings for {len(idx)} SMILES (input indices "
+            f"{_examples(idx)}); masked as invalid",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        X[bad] = np.nan
+        mask = mask & ~bad
+    return X, mask
+
+
+def _examples(idx: np.ndarray) -> str:
+    more = ", ..." if len(idx) > _MAX_EXAMPLES else ""
+    return ", ".join(str(i) for i in idx[:_MAX_EXAMPLES]) + more
 
 
 @register_teacher("hf_smiles", family="lm")
@@ -187,8 +219,9 @@ class HFSmilesTeacher(_TruncationReport, BaseTeacher):
         Torch device for the forward pass (not part of ``config``).
     num_threads
         If set, torch intra-op threads while embedding (restored afterwards).
-    name
-        Teacher name (store key); give different names to different checkpoints.
+    teacher_name
+        Teacher name (store key; default ``"hf_smiles"``); give different checkpoints
+        different names, e.g. ``"chemberta"``.
     """
 
     name = "hf_smiles"
@@ -204,7 +237,7 @@ class HFSmilesTeacher(_TruncationReport, BaseTeacher):
         trust_remote_code: bool = False,
         device: str = "cpu",
         num_threads: int | None = None,
-        name: str | None = None,
+        teacher_name: str | None = None,
     ) -> None:
         if pooling not in ("cls", "mean"):
             raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
@@ -213,8 +246,8 @@ class HFSmilesTeacher(_TruncationReport, BaseTeacher):
         self.path = Path(path).expanduser().resolve()
         if not (self.path / "config.json").is_file():
             raise FileNotFoundError(f"no Hugging Face checkpoint (config.json) in {self.path}")
-        if name is not None:
-            self.name = name
+        if teacher_name is not None:
+            self.name = teacher_name
         self.pooling = pooling
         self.batch_size = int(batch_size)
         self.canonicalize = bool(canonicalize)
@@ -235,6 +268,8 @@ class HFSmilesTeacher(_TruncationReport, BaseTeacher):
         self.max_length = int(max_length)
         self.n_truncated = 0
         self.last_truncated = np.zeros(0, dtype=np.int64)
+        self.n_unknown = 0
+        self.last_unknown = np.zeros(0, dtype=np.int64)
         self._identity: dict[str, str] | None = None  # sha256 of files, computed once
 
     # ------------------------------------------------------------------ description
@@ -357,9 +392,7 @@ class HFSmilesTeacher(_TruncationReport, BaseTeacher):
         input_ids = input_ids.to(self.device)
         attention = attention.to(self.device)
         want_hidden = self.layer != -1
-        out = model(
-            input_ids=input_ids, attention_mask=attention, output_hidden_states=want_hidden
-        )
+        out = model(input_ids=input_ids, attention_mask=attention, output_hidden_states=want_hidden)
         hidden = out.hidden_states[self.layer] if want_hidden else out[0]
         if self.pooling == "cls":
             pooled = hidden[:, 0]
@@ -389,16 +422,33 @@ class HFSmilesTeacher(_TruncationReport, BaseTeacher):
         mask = np.array([t is not None for t in texts], dtype=bool)
         valid = np.flatnonzero(mask)
         truncated: list[int] = []
+        unknown: list[int] = []
         if len(valid):
             ids, cut = self._encode([texts[i] for i in valid])
             truncated = [int(valid[j]) for j in cut]
+            unk = self._lazy_tokenizer.unk_token_id
+            if unk is not None:
+                unknown = [int(valid[j]) for j, seq in enumerate(ids) if unk in seq]
             order = np.argsort([len(s) for s in ids], kind="stable")
             with _torch_threads(self.num_threads), torch.inference_mode():
                 for start in range(0, len(order), self.batch_size):
                     chunk = order[start : start + self.batch_size]
                     X[valid[chunk]] = self._forward([ids[j] for j in chunk])
         self._report_truncation(truncated, self.max_length, "tokens")
-        return X, mask
+        self._report_unknown(unknown)
+        return _finite_only(X, mask, self.name)
+
+    def _report_unknown(self, indices: Sequence[int]) -> None:
+        idx = np.asarray(sorted(indices), dtype=np.int64)
+        self.last_unknown = idx
+        self.n_unknown += len(idx)
+        if len(idx):
+            warnings.warn(
+                f"{self.name}: {len(idx)} SMILES contain tokens missing from the vocabulary, "
+                f"fed as the unknown token (input indices {_examples(idx)})",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
 
 class _PackagedRegexBert(HFSmilesTeacher):
@@ -611,4 +661,4 @@ class ChemNetTeacher(_TruncationReport, BaseTeacher):
                     x = torch.from_numpy(batch).to(self.device).transpose(1, 2)
                     X[rows] = model(x).float().cpu().numpy()
         self._report_truncation(truncated, self.pad_len - 1, "symbols")
-        return X, mask
+        return _finite_only(X, mask, self.name)

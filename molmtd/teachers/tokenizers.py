@@ -27,13 +27,9 @@ from pathlib import Path
 from transformers import BertTokenizer
 
 #: rxnfp's pattern (``rxnfp/tokenization.py``).
-RXNFP_SMILES_REGEX = (
-    r"(\%\([0-9]{3}\)|\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\||\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>>?|\*|\$|\%[0-9]{2}|[0-9])"
-)
+RXNFP_SMILES_REGEX = r"(\%\([0-9]{3}\)|\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\||\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>>?|\*|\$|\%[0-9]{2}|[0-9])"
 #: rxnmapper's pattern (``rxnmapper/smiles_utils.py``): rxnfp's without ``%(nnn)`` and ``|``.
-RXNMAPPER_SMILES_REGEX = (
-    r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>>?|\*|\$|\%[0-9]{2}|[0-9])"
-)
+RXNMAPPER_SMILES_REGEX = r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>>?|\*|\$|\%[0-9]{2}|[0-9])"
 
 
 def regex_tokenize(text: str, regex: re.Pattern[str]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Frozen-embedding benchmarks: datasets x representations x heads -> metrics, ranks, plots."""

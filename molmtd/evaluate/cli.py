@@ -1,0 +1,89 @@
+"""``molmtd benchmark``: frozen-embedding benchmarks (TDC ADMET group, MoleculeNet, paper)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from molmtd.data.datasets import SUITES
+
+
+def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "benchmark",
+        help="score frozen representations on TDC ADMET / MoleculeNet / the paper's suite",
+        description=(
+            "Embed each task's molecules once per representation (cached), fit a head per "
+            "seed on train, select on valid, score test once; write results (resumable), "
+            "summary, markdown, ranks and plots under OUT/<suite>/."
+        ),
+    )
+    p.add_argument("--suite", choices=SUITES, default="tdc-admet")
+    p.add_argument("--reps", default="ecfp,rdkit2d",
+                   help="comma-separated: ecfp, ecfp2, ecfp6, teacher names, student:PATH, "
+                        "random-student[:CONFIG]")  # fmt: skip
+    p.add_argument("--head", choices=("mlp", "linear", "lgbm"), default="mlp")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 1..N (TDC: 5)")
+    p.add_argument("--tasks", default=None, help="comma-separated subset of the suite's tasks")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="4 small tasks, 2 seeds, small head (smoke test, < 3 min on 2 cores)",
+    )
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="shared data folder (default: $MOLMTD_DATA_DIR or ../shared/data)",
+    )
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="embedding cache (default: $MOLMTD_CACHE_DIR/embeddings or "
+                        "~/.cache/molmtd/embeddings)")  # fmt: skip
+    p.add_argument("--reference", default="ecfp", help="representation for win/tie/loss")
+    p.add_argument(
+        "--leaderboard",
+        type=Path,
+        default=None,
+        help="CSV task,entry,mean,std of published results to compare with (default for "
+        "tdc-admet: OUT/tdc_admet/leaderboard_reference.csv when it exists)",
+    )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="compute nothing; summarise the rows already in the results CSV",
+    )
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from molmtd.evaluate.protocol import BenchmarkConfig, run_benchmark
+    from molmtd.evaluate.report import leaderboard_comparison, write_report
+
+    reps = [r for r in args.reps.split(",") if r]
+    cfg = BenchmarkConfig(
+        suite=args.suite, reps=reps, head=args.head, seeds=args.seeds,
+        tasks=[t for t in args.tasks.split(",") if t] if args.tasks else None,
+        quick=args.quick, out=args.out, data_dir=args.data_dir, cache_dir=args.cache_dir,
+        reference=args.reference,
+    )  # fmt: skip
+    results = run_benchmark(cfg, report_only=args.report_only)
+    if results.empty:
+        print(f"no results for this configuration in {cfg.results_path}")
+        return 1
+    title = f"{args.suite} / head={args.head}{' (quick)' if args.quick else ''}"
+    paths = write_report(results, cfg.out_dir, cfg.tag, title, args.reference)
+    board = args.leaderboard
+    if board is None and args.suite == "tdc-admet":
+        board = cfg.out_dir / "leaderboard_reference.csv"
+    if board is not None and Path(board).is_file() and not args.quick:
+        from molmtd.evaluate.report import summarize
+
+        text = leaderboard_comparison(summarize(results), Path(board))
+        with open(paths["markdown"], "a") as fh:
+            fh.write(f"\n## Published leaderboard entries ({Path(board).name})\n\n{text}")
+    print(f"results: {cfg.results_path}")
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    print(paths["markdown"].read_text())
+    return 0

@@ -1,0 +1,239 @@
+"""Summaries of benchmark results: mean ± std, ranks, win/tie/loss, markdown, plots.
+
+Rules:
+
+- summary: mean and (sample, ddof=1) standard deviation of the test score over seeds;
+- rank: within each task, representations are ranked on their mean score (1 = best;
+  lower is better for MAE/RMSE, higher for the rest; ties share the average rank); the mean
+  rank averages over the tasks where *every* compared representation has results;
+- win/tie/loss vs the reference (ECFP): a tie when the intervals mean ± std overlap
+  (``|m_a - m_ref| <= s_a + s_ref``), otherwise a win or loss by the metric's direction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, rep): metric, direction, mean, std, n_seeds, invalid-row counts."""
+    g = results.groupby(["task", "rep"], sort=False)
+    out = g.agg(
+        metric=("metric", "first"),
+        higher_is_better=("higher_is_better", "first"),
+        mean=("score", "mean"),
+        std=("score", lambda s: float(np.std(s, ddof=1)) if len(s) > 1 else 0.0),
+        n_seeds=("score", "size"),
+        n_test=("n_test", "first"),
+        n_invalid_test=("n_invalid_test", "max"),
+        n_invalid_train=("n_invalid_train", "max"),
+    ).reset_index()
+    out["higher_is_better"] = out["higher_is_better"].astype(str).str.lower() == "true"
+    return out
+
+
+def rank_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Task x rep ranks (1 = best) on the mean score; tasks missing a rep are dropped."""
+    pivot = summary.pivot(index="task", columns="rep", values="mean").dropna(axis=0)
+    hib = summary.groupby("task")["higher_is_better"].first()
+    ranks = {}
+    for task, row in pivot.iterrows():
+        ranks[task] = row.rank(ascending=not bool(hib[task]), method="average")
+    return pd.DataFrame(ranks).T.reindex(columns=pivot.columns)
+
+
+def mean_ranks(summary: pd.DataFrame) -> pd.Series:
+    """Mean rank per representation (lower is better), sorted."""
+    return rank_table(summary).mean(axis=0).sort_values()
+
+
+def win_tie_loss(summary: pd.DataFrame, reference: str = "ecfp") -> pd.DataFrame:
+    """Wins/ties/losses of each representation against ``reference`` (module rule)."""
+    rows = []
+    ref = summary[summary["rep"] == reference].set_index("task")
+    for rep, sub in summary.groupby("rep", sort=False):
+        if rep == reference:
+            continue
+        w = t = lo = 0
+        for r in sub.itertuples():
+            if r.task not in ref.index:
+                continue
+            rm, rs = ref.loc[r.task, "mean"], ref.loc[r.task, "std"]
+            if abs(r.mean - rm) <= r.std + rs:
+                t += 1
+            elif (r.mean > rm) == bool(r.higher_is_better):
+                w += 1
+            else:
+                lo += 1
+        rows.append({"rep": rep, "win": w, "tie": t, "loss": lo})
+    return pd.DataFrame(rows, columns=["rep", "win", "tie", "loss"])
+
+
+def markdown_report(summary: pd.DataFrame, title: str, reference: str = "ecfp") -> str:
+    """Markdown: per-task mean ± std (best in bold), mean ranks, win/tie/loss."""
+    reps = list(dict.fromkeys(summary["rep"]))
+    lines = [f"# {title}", "", "| task | metric | " + " | ".join(reps) + " |",
+             "|---|---|" + "---|" * len(reps)]  # fmt: skip
+    for task, sub in summary.groupby("task", sort=False):
+        sub = sub.set_index("rep")
+        hib = bool(sub["higher_is_better"].iloc[0])
+        means = sub["mean"]
+        best = means.max() if hib else means.min()
+        cells = []
+        for rep in reps:
+            if rep not in sub.index or pd.isna(sub.loc[rep, "mean"]):
+                cells.append("-")
+                continue
+            m, s, n = sub.loc[rep, "mean"], sub.loc[rep, "std"], sub.loc[rep, "n_seeds"]
+            txt = f"{m:.3f} ± {s:.3f}" + (f" (n={n})" if n < summary["n_seeds"].max() else "")
+            cells.append(f"**{txt}**" if m == best else txt)
+        arrow = "↑" if hib else "↓"
+        lines.append(f"| {task} | {sub['metric'].iloc[0]} {arrow} | " + " | ".join(cells) + " |")
+    ranks = mean_ranks(summary)
+    n_tasks = len(rank_table(summary))
+    lines += ["", f"## Mean rank (over {n_tasks} tasks with every representation; 1 = best)",
+              "", "| rep | mean rank |", "|---|---|"]  # fmt: skip
+    lines += [f"| {rep} | {r:.2f} |" for rep, r in ranks.items()]
+    if reference in reps and len(reps) > 1:
+        wtl = win_tie_loss(summary, reference)
+        lines += ["", f"## Win / tie / loss vs {reference} (tie: mean ± std intervals overlap)",
+                  "", "| rep | win | tie | loss |", "|---|---|---|---|"]  # fmt: skip
+        lines += [f"| {r.rep} | {r.win} | {r.tie} | {r.loss} |" for r in wtl.itertuples()]
+    invalid = summary[summary["n_invalid_test"] > 0]
+    if len(invalid):
+        lines += ["", "Rows invalid for a representation were imputed with the train mean:", ""]
+        lines += [f"- {r.task} / {r.rep}: {r.n_invalid_test} test rows, "
+                  f"{r.n_invalid_train} train rows" for r in invalid.itertuples()]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def plot_tasks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """One panel per task: bars = reps (mean), error bars = std over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(summary["task"]))
+    reps = list(dict.fromkeys(summary["rep"]))
+    ncol = min(4, len(tasks))
+    nrow = int(np.ceil(len(tasks) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
+    colors = plt.cm.tab10(np.arange(len(reps)) % 10)
+    for ax, task in zip(axes.flat, tasks):
+        sub = summary[summary["task"] == task].set_index("rep").reindex(reps)
+        ax.bar(range(len(reps)), sub["mean"], yerr=sub["std"], color=colors, capsize=3)
+        arrow = "↑" if bool(sub["higher_is_better"].dropna().iloc[0]) else "↓"
+        ax.set_title(f"{task}\n{sub['metric'].dropna().iloc[0]} {arrow}", fontsize=8)
+        ax.set_xticks(range(len(reps)))
+        ax.set_xticklabels(reps, rotation=45, ha="right", fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        lo = np.nanmin(sub["mean"] - sub["std"])
+        hi = np.nanmax(sub["mean"] + sub["std"])
+        pad = 0.1 * (hi - lo) + 1e-6
+        ax.set_ylim(lo - pad, hi + pad)
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_ranks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Mean rank per representation (horizontal bars, best on top), with per-task dots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = rank_table(summary)
+    order = table.mean(axis=0).sort_values(ascending=False).index.tolist()
+    fig, ax = plt.subplots(figsize=(5, 0.5 * len(order) + 1.2))
+    ax.barh(range(len(order)), table[order].mean(axis=0), color="tab:blue", alpha=0.6)
+    rng = np.random.default_rng(0)
+    for i, rep in enumerate(order):
+        jitter = rng.uniform(-0.2, 0.2, len(table))
+        ax.scatter(table[rep], i + jitter, s=8, color="k", alpha=0.5)
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels(order)
+    ax.set_xlabel(f"rank within task (1 = best), {len(table)} tasks")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_report(
+    results: pd.DataFrame, out_dir: Path, tag: str, title: str, reference: str = "ecfp"
+) -> dict[str, Path]:
+    """Write ``summary_<tag>.csv``, ``report_<tag>.md`` and the two PNGs; return paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summarize(results)
+    paths = {
+        "summary": out_dir / f"summary_{tag}.csv",
+        "markdown": out_dir / f"report_{tag}.md",
+        "tasks_png": out_dir / f"tasks_{tag}.png",
+        "ranks_png": out_dir / f"ranks_{tag}.png",
+    }
+    summary.to_csv(paths["summary"], index=False)
+    paths["markdown"].write_text(markdown_report(summary, title, reference))
+    plot_tasks(summary, paths["tasks_png"], title)
+    if summary["rep"].nunique() > 1 and len(rank_table(summary)):
+        plot_ranks(summary, paths["ranks_png"], title)
+    else:
+        paths.pop("ranks_png")
+    return paths
+
+
+def leaderboard_comparison(summary: pd.DataFrame, reference_csv: Path) -> str:
+    """Markdown table: our mean ± std per task/rep next to published leaderboard entries.
+
+    ``reference_csv`` has columns ``task,entry,mean,std`` (transcribed published values;
+    see ``benchmarks/results/tdc_admet/leaderboard_reference.csv`` and its provenance note
+    in docs/benchmarks.md). "better" applies the metric's direction to the means only.
+    """
+    ref = pd.read_csv(reference_csv)
+    entries = list(dict.fromkeys(ref["entry"]))
+    reps = list(dict.fromkeys(summary["rep"]))
+    head = ["task", "metric", *reps, *entries]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for task, sub in summary.groupby("task", sort=False):
+        sub = sub.set_index("rep")
+        hib = bool(sub["higher_is_better"].iloc[0])
+        cells = [task, sub["metric"].iloc[0] + (" ↑" if hib else " ↓")]
+        for rep in reps:
+            cells.append(
+                f"{sub.loc[rep, 'mean']:.3f} ± {sub.loc[rep, 'std']:.3f}"
+                if rep in sub.index
+                else "-"
+            )
+        for entry in entries:
+            r = ref[(ref["task"] == task) & (ref["entry"] == entry)]
+            cells.append(f"{r['mean'].iloc[0]:.3f} ± {r['std'].iloc[0]:.3f}" if len(r) else "n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+    # count tasks where each rep beats each entry on the mean
+    lines.append("")
+    for rep in reps:
+        for entry in entries:
+            wins = total = 0
+            for task, sub in summary[summary["rep"] == rep].groupby("task"):
+                r = ref[(ref["task"] == task) & (ref["entry"] == entry)]
+                if not len(r):
+                    continue
+                total += 1
+                m = sub["mean"].iloc[0]
+                hib = bool(sub["higher_is_better"].iloc[0])
+                wins += (m > r["mean"].iloc[0]) if hib else (m < r["mean"].iloc[0])
+            if total:
+                lines.append(f"- {rep} better than {entry} (mean) on {wins}/{total} tasks")
+    return "\n".join(lines) + "\n"

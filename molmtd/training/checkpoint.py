@@ -1,0 +1,217 @@
+"""Crash-safe checkpoints: safetensors weights + JSON metadata + trainer state.
+
+Layout of a run directory::
+
+    run_dir/
+      config.yaml               resolved training configuration
+      log.csv                   one row per training-log / validation event
+      curves.png                per-teacher validation NLL and MI
+      checkpoints/
+        step-00000120/          one checkpoint (complete before it is referenced)
+          model.safetensors     backbone.* and loss.* tensors
+          meta.json             backbone config, teachers, loss, data, git commit, metrics
+          state.pt              optimizer, scheduler, RNG and loop state (tensors/dicts only)
+        latest.json             {"last": "step-...", "best": "step-..."}  (atomic replace)
+      student/                  final export of the best checkpoint: what ``load_student``
+        model.safetensors       and the Featurizer read (backbone weights only)
+        meta.json
+
+A checkpoint directory is written under a temporary name, fsynced and renamed; only then
+is ``latest.json`` replaced (``os.replace``), and only then are unreferenced checkpoints
+deleted. ``kill -9`` at any point leaves ``latest.json`` pointing at complete checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+POINTER = "latest.json"
+WEIGHTS = "model.safetensors"
+META = "meta.json"
+STATE = "state.pt"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file, fsync, ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def git_commit() -> str | None:
+    """Commit of the molmtd checkout (None outside a git checkout); '+dirty' if modified."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def model_tensors(
+    backbone: torch.nn.Module, loss_fn: torch.nn.Module | None
+) -> dict[str, torch.Tensor]:
+    """Flat ``{"backbone.<name>": tensor, "loss.<name>": tensor}`` (contiguous CPU copies)."""
+    out = {
+        f"backbone.{k}": v.detach().cpu().contiguous().clone()
+        for k, v in backbone.state_dict().items()
+    }
+    if loss_fn is not None:
+        out.update(
+            {
+                f"loss.{k}": v.detach().cpu().contiguous().clone()
+                for k, v in loss_fn.state_dict().items()
+            }
+        )
+    return out
+
+
+def split_tensors(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    n = len(prefix) + 1
+    return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+class CheckpointManager:
+    """Writes and finds checkpoints under ``run_dir/checkpoints``."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.root = self.run_dir / "checkpoints"
+
+    def pointer(self) -> dict[str, str]:
+        path = self.root / POINTER
+        if not path.is_file():
+            return {}
+        return json.loads(path.read_text())
+
+    def path(self, which: str = "last") -> Path | None:
+        name = self.pointer().get(which)
+        return None if name is None else self.root / name
+
+    def save(
+        self,
+        step: int,
+        tensors: dict[str, torch.Tensor],
+        meta: dict[str, Any],
+        state: dict[str, Any],
+        is_best: bool,
+    ) -> Path:
+        """Write checkpoint ``step``; update the pointer (``last``, and ``best`` if ``is_best``)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = f"step-{step:08d}"
+        final = self.root / name
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{name}."))
+        try:
+            save_file(tensors, str(tmp / WEIGHTS), metadata={"format": "pt"})
+            (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
+            torch.save(state, tmp / STATE)
+            for f in tmp.iterdir():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync_dir(self.root)
+        pointer = self.pointer()
+        pointer["last"] = name
+        if is_best or "best" not in pointer:
+            pointer["best"] = name
+        write_json(self.root / POINTER, pointer)
+        self._prune(set(pointer.values()))
+        return final
+
+    def _prune(self, keep: set[str]) -> None:
+        for child in self.root.iterdir():
+            if child.name == POINTER or child.name in keep:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+
+
+def load_checkpoint(
+    path: Path, map_location: str | torch.device = "cpu"
+) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any] | None]:
+    """``(tensors, meta, state)`` of a checkpoint directory (state None if absent)."""
+    path = Path(path)
+    tensors = load_file(str(path / WEIGHTS), device=str(map_location))
+    meta = json.loads((path / META).read_text())
+    state = None
+    if (path / STATE).is_file():
+        state = torch.load(path / STATE, map_location=map_location, weights_only=True)
+    return tensors, meta, state
+
+
+def export_student(ckpt: Path, out_dir: Path) -> Path:
+    """Copy the backbone weights and metadata of checkpoint ``ckpt`` to ``out_dir`` atomically."""
+    tensors, meta, _ = load_checkpoint(ckpt)
+    backbone = {f"backbone.{k}": v for k, v in split_tensors(tensors, "backbone").items()}
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    try:
+        save_file(backbone, str(tmp / WEIGHTS), metadata={"format": "pt"})
+        (tmp / META).write_text(
+            json.dumps({**meta, "checkpoint": ckpt.name}, indent=2, sort_keys=True, default=str)
+            + "\n"
+        )
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        if out_dir.exists():
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir

@@ -1,0 +1,84 @@
+"""Ranks, win/tie/loss and the markdown/plots on a tiny hand-made results table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from molmtd.evaluate.report import (
+    markdown_report,
+    mean_ranks,
+    rank_table,
+    summarize,
+    win_tie_loss,
+    write_report,
+)
+
+
+def _results() -> pd.DataFrame:
+    rows = []
+    # task A: MAE (lower better): ecfp 1.0, x 0.5, y 2.0 -> ranks ecfp 2, x 1, y 3
+    # task B: AUROC (higher better): ecfp 0.8, x 0.7, y 0.8 -> ecfp/y tie at 1.5, x 3
+    table = {
+        ("A", "mae", False): {"ecfp": [0.9, 1.1], "x": [0.45, 0.55], "y": [1.9, 2.1]},
+        ("B", "auroc", True): {"ecfp": [0.79, 0.81], "x": [0.69, 0.71], "y": [0.7, 0.9]},
+    }
+    for (task, metric, hib), reps in table.items():
+        for rep, scores in reps.items():
+            for seed, s in enumerate(scores, 1):
+                rows.append(
+                    {
+                        "task": task,
+                        "rep": rep,
+                        "seed": seed,
+                        "metric": metric,
+                        "higher_is_better": hib,
+                        "score": s,
+                        "n_test": 10,
+                        "n_invalid_test": 0,
+                        "n_invalid_train": 0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_ranks():
+    s = summarize(_results())
+    ranks = rank_table(s)
+    assert ranks.loc["A"].to_dict() == {"ecfp": 2.0, "x": 1.0, "y": 3.0}
+    assert ranks.loc["B"].to_dict() == {"ecfp": 1.5, "x": 3.0, "y": 1.5}
+    mr = mean_ranks(s)
+    assert mr.to_dict() == pytest.approx({"ecfp": 1.75, "x": 2.0, "y": 2.25})
+    assert list(mr.index) == ["ecfp", "x", "y"]
+
+
+def test_win_tie_loss():
+    s = summarize(_results())
+    wtl = win_tie_loss(s, "ecfp").set_index("rep")
+    # x: A wins (0.5 vs 1.0, stds 0.07/0.14 do not overlap), B loses (0.7 vs 0.8)
+    assert wtl.loc["x"].to_dict() == {"win": 1, "tie": 0, "loss": 1}
+    # y: A loses, B ties (0.8 ± 0.14 overlaps 0.8 ± 0.014)
+    assert wtl.loc["y"].to_dict() == {"win": 0, "tie": 1, "loss": 1}
+
+
+def test_markdown_and_files(tmp_path):
+    res = _results()
+    md = markdown_report(summarize(res), "t")
+    assert "**0.500 ± 0.071**" in md  # best MAE in bold
+    assert "| ecfp | 1.75 |" in md
+    paths = write_report(res, tmp_path, "mlp", "t")
+    for p in paths.values():
+        assert p.is_file() and p.stat().st_size > 0
+    assert paths["ranks_png"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_leaderboard_comparison(tmp_path):
+    from molmtd.evaluate.report import leaderboard_comparison
+
+    ref = tmp_path / "ref.csv"
+    ref.write_text("task,entry,mean,std\nA,pub,0.7,0.1\nB,pub,0.75,0.01\n")
+    md = leaderboard_comparison(summarize(_results()), ref)
+    assert "| A | mae ↓ | 1.000 ± 0.141 |" in md
+    # ecfp: A 1.0 vs 0.7 (MAE, worse), B 0.8 vs 0.75 (AUROC, better) -> 1/2
+    assert "- ecfp better than pub (mean) on 1/2 tasks" in md
+    assert "- x better than pub (mean) on 1/2 tasks" in md

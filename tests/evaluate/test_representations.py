@@ -1,0 +1,55 @@
+"""Representation specs, row alignment and the embedding cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from molmtd.evaluate.representations import CallableRep, cached_embed, get_representation
+
+SMILES = ["CCO", "c1ccccc1", "not-a-smiles", "CCO", "CC(=O)O"]
+
+
+def test_ecfp_rows_align_and_invalid_masked(tmp_path):
+    rep = get_representation("ecfp")
+    X, mask, hit = cached_embed(rep, SMILES, "toy", cache_dir=tmp_path)
+    assert not hit and X.shape == (5, 2048)
+    assert mask.tolist() == [True, True, False, True, True]
+    assert np.isnan(X[2]).all() and np.array_equal(X[0], X[3])
+    assert X[0].sum() > 0 and np.all(X[mask] == np.round(X[mask]))  # raw counts
+    X2, mask2, hit2 = cached_embed(rep, SMILES, "toy", cache_dir=tmp_path)
+    assert hit2 and np.array_equal(mask, mask2) and np.allclose(X[mask], X2[mask])
+    # a different row list under the same key is recomputed, never served stale
+    _, _, hit3 = cached_embed(rep, SMILES[:2], "toy", cache_dir=tmp_path)
+    assert not hit3
+
+
+def test_callable_rep_and_unknown_spec(tmp_path):
+    calls = []
+
+    def fn(smiles):
+        calls.append(len(smiles))
+        return np.arange(len(smiles), dtype=np.float32)[:, None], np.ones(len(smiles), bool)
+
+    rep = CallableRep(fn, "idx")
+    X, mask, _ = cached_embed(rep, SMILES, "toy", cache_dir=tmp_path)
+    assert calls == [4]  # unique SMILES embedded once
+    assert X[0, 0] == X[3, 0] and mask.all()
+    with pytest.raises(KeyError):
+        get_representation("no-such-rep")
+
+
+def test_rdkit2d_fitted_on_fit_set_only(tmp_path):
+    rep = get_representation("rdkit2d")
+    assert rep.requires_fit
+    smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    X, mask, _ = cached_embed(rep, smiles, "toy", fit_smiles=smiles[:4], cache_dir=tmp_path)
+    assert mask.all() and X.shape[0] == 6
+    X2, _, hit = cached_embed(rep, smiles, "toy", fit_smiles=smiles[:5], cache_dir=tmp_path)
+    assert not hit and not np.allclose(X, X2)  # another fit set -> another scaling
+
+
+def test_student_spec_is_lazy():
+    rep = get_representation("student:/nonexistent/model")
+    assert rep.name == "student:/nonexistent/model"
+    assert get_representation("random-student:small").config["config"] == "small"
