@@ -285,3 +285,62 @@ def _run(args: argparse.Namespace) -> int:
     n_bad = int((~featurizer.valid_mask_).sum())
     print(f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows)")
     return 0
+
+
+def save_random_student(backbone_config: dict[str, Any], out_dir: str | Path, seed: int = 0) -> Path:
+    """Export a randomly initialised student (the architecture control) in the student format."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from molmtd.backbones import build_backbone
+
+    torch.manual_seed(seed)
+    backbone = build_backbone(dict(backbone_config))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tensors = {f"backbone.{k}": v.detach().contiguous() for k, v in backbone.state_dict().items()}
+    save_file(tensors, str(out / "model.safetensors"))
+    meta = {"backbone": backbone.config, "random_init": True, "seed": seed}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    return out
+
+
+def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -> Featurizer:
+    """A :class:`Featurizer` over a randomly initialised student of a given architecture.
+
+    Parameters
+    ----------
+    config
+        A trained student (path or shipped model name) whose architecture to copy, a training
+        config (YAML path or name under ``molmtd/configs``), or None for the default model.
+    seed
+        Initialisation seed.
+    """
+    import json
+
+    import yaml
+
+    from molmtd.utils import config_hash
+
+    spec = config or "default"
+    path = Path(spec)
+    if path.suffix in (".yaml", ".yml") or (not path.exists() and
+                                            (Path(__file__).parent / "configs" / f"{spec}.yaml").is_file()):
+        yaml_path = path if path.suffix in (".yaml", ".yml") else Path(__file__).parent / "configs" / f"{spec}.yaml"
+        backbone_config = yaml.safe_load(Path(yaml_path).read_text())["backbone"]
+    else:
+        from molmtd.training.inference import resolve_student_path
+
+        if not path.exists():
+            from molmtd.models import model_dir
+
+            path = model_dir(spec)
+        meta = json.loads((resolve_student_path(path) / "meta.json").read_text())
+        backbone_config = meta["backbone"]
+    key = config_hash({"backbone": backbone_config, "seed": seed})
+    out = Path.home() / ".cache" / "molmtd" / "random_students" / key
+    if not (out / "meta.json").is_file():
+        save_random_student(backbone_config, out, seed=seed)
+    return Featurizer(model=out, on_error="nan", **kwargs)

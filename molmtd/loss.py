@@ -147,12 +147,21 @@ class TargetNormalizer(nn.Module):
     teacher store — or, if never fitted, initialised from the first training batch and then
     tracked with an exponential moving average. Dimensions whose standard deviation is below
     ``min_std`` are flagged inactive (constant on the corpus: nothing to learn).
+    Standardised values are clipped to ``[-clip, clip]``: a rare fingerprint bit (std 0.01)
+    would otherwise become a z-score of 100 on the molecule that has it, and a single such
+    value dominates a Gaussian NLL.
     """
 
     def __init__(
-        self, dim: int, momentum: float = 0.01, min_std: float = 1e-4, entropy_ridge: float = 1e-3
+        self,
+        dim: int,
+        momentum: float = 0.01,
+        min_std: float = 1e-4,
+        entropy_ridge: float = 1e-3,
+        clip: float | None = 5.0,
     ) -> None:
         super().__init__()
+        self.clip = clip
         self.momentum = momentum
         self.entropy_ridge = entropy_ridge
         self.min_std = min_std
@@ -176,6 +185,8 @@ class TargetNormalizer(nn.Module):
         self.std.copy_(torch.where(active, std, torch.ones_like(std)).float())
         self.active.copy_(active)
         z = ((t - mean) / self.std.double())[:, active]
+        if self.clip is not None:
+            z = z.clamp(-self.clip, self.clip)
         self.entropy.copy_(gaussian_entropy(z, ridge=self.entropy_ridge))
         self.fitted.fill_(True)
         self.initialised.fill_(True)
@@ -195,7 +206,8 @@ class TargetNormalizer(nn.Module):
             self.std.lerp_(std, self.momentum)
 
     def forward(self, t: Tensor) -> Tensor:
-        return (t - self.mean) / self.std
+        z = (t - self.mean) / self.std
+        return z if self.clip is None else z.clamp(-self.clip, self.clip)
 
     def marginal_entropy(self) -> Tensor:
         """Entropy of the normalised targets: fitted Gaussian, else a diagonal unit Gaussian."""
@@ -235,6 +247,8 @@ class DistillationLoss(nn.Module):
         not dominate), ``"uniform"``, or an explicit ``{name: weight}`` mapping.
     normalize
         Standardise targets per teacher and dimension before the loss.
+    target_clip
+        Clip standardised targets to ``[-target_clip, target_clip]`` (None: no clipping).
     """
 
     name: str = "base"
@@ -245,6 +259,7 @@ class DistillationLoss(nn.Module):
         teacher_dims: Mapping[str, int],
         weights: WeightSpec = "inverse_dim",
         normalize: bool = True,
+        target_clip: float | None = 5.0,
     ) -> None:
         super().__init__()
         if not teacher_dims:
@@ -259,7 +274,10 @@ class DistillationLoss(nn.Module):
         # The entropy ridge matches the kernels' precision bound (variance >= exp(-7)), so
         # H(T) - NLL compares like with like on near-degenerate (e.g. binary) teachers.
         self.normalizers = nn.ModuleDict(
-            {k: TargetNormalizer(d, entropy_ridge=math.exp(-7.0)) for k, d in self.teacher_dims.items()}
+            {
+                k: TargetNormalizer(d, entropy_ridge=math.exp(-7.0), clip=target_clip)
+                for k, d in self.teacher_dims.items()
+            }
         )
 
     def _resolve_weights(self, weights: WeightSpec) -> dict[str, float]:
@@ -404,8 +422,9 @@ class MultiTeacherLoss(DistillationLoss):
         n_layers: int = 3,
         n_modes: int = 1,
         max_log_precision: float = 7.0,
+        target_clip: float | None = 5.0,
     ) -> None:
-        super().__init__(d_student, teacher_dims, weights, normalize)
+        super().__init__(d_student, teacher_dims, weights, normalize, target_clip)
         self.kernels = nn.ModuleDict(
             {
                 k: GaussianKernel(d_student, d, hidden, n_layers, n_modes, max_log_precision)
@@ -435,8 +454,9 @@ class MSELoss(DistillationLoss):
         weights: WeightSpec = "uniform",
         normalize: bool = True,
         hidden: int = 512,
+        target_clip: float | None = 5.0,
     ) -> None:
-        super().__init__(d_student, teacher_dims, weights, normalize)
+        super().__init__(d_student, teacher_dims, weights, normalize, target_clip)
         self.heads = nn.ModuleDict(
             {
                 k: nn.Sequential(nn.Linear(d_student, hidden), nn.ReLU(), nn.Linear(hidden, d))

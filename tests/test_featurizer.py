@@ -100,3 +100,14 @@ def test_cli_featurize_csv_to_parquet(student_dir: Path, tmp_path: Path) -> None
     assert table["id"].tolist() == [1, 2, 3]
     assert table["valid"].tolist() == [True, False, True]
     assert table.filter(like="molmtd").shape == (3, 32)
+
+
+def test_random_featurizer_copies_architecture(student_dir: Path) -> None:
+    from molmtd.featurizer import random_featurizer
+
+    feat = random_featurizer(str(student_dir), seed=3)
+    X = feat.transform(SMILES)
+    assert X.shape == (5, 32) and np.isfinite(X).all()
+    trained = Featurizer(model=student_dir).transform(SMILES)
+    assert not np.allclose(X, trained)  # different weights, same architecture
+    np.testing.assert_array_equal(random_featurizer(str(student_dir), seed=3).transform(SMILES), X)

@@ -158,3 +158,16 @@ def test_two_teacher_toy_student_recovers_both_halves() -> None:
         assert res[loss]["r2_z1"] > 0.9, res
         assert res[loss]["r2_z2"] > 0.75, res
         assert res[loss]["r2_z1"] > res["random"]["r2_z1"] + 0.15, res
+
+
+def test_rare_feature_is_clipped_after_standardisation() -> None:
+    t = torch.zeros(1000, 2)
+    t[:, 0] = torch.randn(1000)
+    t[0, 1] = 1.0  # a fingerprint bit seen once: z-score ~31 without clipping
+    loss_fn = MultiTeacherLoss(3, {"fp": 2}, hidden=8, target_clip=5.0)
+    loss_fn.fit_target_statistics({"fp": t})
+    z = loss_fn.normalizers["fp"](t)
+    assert float(z.abs().max()) == 5.0
+    unclipped = MultiTeacherLoss(3, {"fp": 2}, hidden=8, target_clip=None)
+    unclipped.fit_target_statistics({"fp": t})
+    assert float(unclipped.normalizers["fp"](t).abs().max()) > 30

@@ -76,6 +76,81 @@ def model_dir(name: str, verify: bool = True) -> Path:
     return folder
 
 
+def ship_model(
+    run_dir: str | Path,
+    name: str,
+    recipe: str,
+    corpus: dict[str, Any],
+    hardware: str,
+    benchmark: dict[str, Any] | None = None,
+    make_default: bool = False,
+) -> Path:
+    """Copy a trained run's student into the package with a model card (sha256 included).
+
+    Parameters
+    ----------
+    run_dir
+        A training run (its ``student/`` export of the best checkpoint is shipped).
+    name
+        Folder name under ``molmtd/models``.
+    recipe
+        The command(s) that reproduce the run.
+    corpus
+        ``{"name": ..., "n_molecules": ...}`` of the pre-training corpus.
+    hardware
+        Where it was trained, e.g. ``"2 CPU cores (shared)"``.
+    benchmark
+        Summary numbers and the command that produced them.
+    """
+    import shutil
+
+    from molmtd.training.inference import load_student, resolve_student_path
+
+    src = resolve_student_path(Path(run_dir) / "student")
+    meta = json.loads((src / "meta.json").read_text())
+    dest = MODELS_DIR / name
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src / WEIGHTS_FILE, dest / WEIGHTS_FILE)
+    shutil.copyfile(src / "meta.json", dest / "meta.json")
+    student = load_student(dest)
+    log = Path(run_dir) / "log.csv"
+    train_seconds = None
+    if log.is_file():
+        import pandas as pd
+
+        times = pd.read_csv(log)["time"].astype(float)
+        train_seconds = round(float(times.max() - times.min()), 1)
+    card = {
+        "name": name,
+        "dim": int(student.dim),
+        "n_parameters": int(sum(p.numel() for p in student.parameters())),
+        "backbone": meta["backbone"],
+        "teachers": {
+            k: {kk: v.get(kk) for kk in ("dim", "config_hash", "family", "coverage", "n_valid")}
+            for k, v in meta["teachers"].items()
+        },
+        "loss": meta["loss"],
+        "corpus": corpus,
+        "recipe": recipe,
+        "training": {
+            "steps": meta.get("step"),
+            "epochs": meta.get("epoch"),
+            "best_validation": meta.get("metrics"),
+            "wall_seconds": train_seconds,
+            "hardware": hardware,
+            "torch": meta.get("torch"),
+            "git_commit": meta.get("git_commit"),
+        },
+        "benchmark": benchmark or {},
+        "sha256": sha256_file(dest / WEIGHTS_FILE),
+        "licence": "MIT (weights produced by this project's recipe)",
+    }
+    (dest / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
+    if make_default:
+        (MODELS_DIR / DEFAULT_FILE).write_text(name + "\n")
+    return dest
+
+
 def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("models", help="list the shipped student models")
     parser.add_argument("--json", action="store_true", help="print the full model cards")
