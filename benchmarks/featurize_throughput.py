@@ -1,0 +1,73 @@
+"""SMILES -> embedding throughput: shipped student vs ECFP4 vs the full teacher stack.
+
+    python benchmarks/featurize_throughput.py --n 2000 --n-teachers 100
+
+The student is timed end to end through ``Featurizer`` (parsing, graph featurisation, forward
+pass); the teacher stack is every teacher the shipped model was distilled from, run one after
+another on one process (3D teachers share one conformer per molecule). Writes
+``benchmarks/results/featurize_throughput.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from molmtd.data.corpus import load_corpus
+from molmtd.featurizer import Featurizer
+from molmtd.models import default_model_name, list_models
+from molmtd.teachers import get_teacher
+
+
+def rate(fn, n: int) -> float:
+    start = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--n-teachers", type=int, default=100, help="molecules for the teacher stack")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/featurize_throughput.csv"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    smiles = list(load_corpus("moses-test", n=args.n, seed=1))
+    name = default_model_name()
+    rows = []
+    for n_jobs in (1, 2):
+        feat = Featurizer(model="default", n_jobs=n_jobs, batch_size=256)
+        feat.transform(smiles[:64])  # load weights, warm up
+        rows.append({"what": f"molmtd student ({name}), n_jobs={n_jobs}", "n": args.n,
+                     "mol_per_s": rate(lambda f=feat: f.transform(smiles), args.n)})
+    morgan = get_teacher("morgan", log1p=False)
+    rows.append({"what": "ECFP4 counts (2048)", "n": args.n,
+                 "mol_per_s": rate(lambda: morgan.embed(smiles), args.n)})
+    teachers = list(list_models()[name]["teachers"])
+    sub = smiles[: args.n_teachers]
+    fitted = []
+    for t_name in teachers:
+        teacher = get_teacher(t_name)
+        if getattr(teacher, "requires_fit", False):
+            teacher.fit(smiles[:500])
+        teacher.embed(sub[:4])  # load models
+        fitted.append(teacher)
+    stack = rate(lambda: [t.embed(sub) for t in fitted], len(sub))
+    rows.append({"what": f"full teacher stack ({len(teachers)} teachers)", "n": len(sub), "mol_per_s": stack})
+    table = pd.DataFrame(rows)
+    table["speedup_vs_teacher_stack"] = table["mol_per_s"] / stack
+    table["threads"] = args.threads
+    table["load_avg_1m"] = os.getloadavg()[0]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False, float_format="%.4g")
+    print(table.to_markdown(index=False, floatfmt=".4g"))
+
+
+if __name__ == "__main__":
+    main()
