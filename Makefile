@@ -29,7 +29,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check molmtd tests benchmarks
+	$(VENV)/bin/ruff check molmtd tests benchmarks notebooks/make_notebooks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
