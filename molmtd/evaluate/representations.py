@@ -12,8 +12,8 @@ Spec strings (``--reps``):
 - ``student:PATH``: ``molmtd.featurizer.Featurizer(model=PATH)``, imported lazily (PATH may
   also be a shipped model name such as ``default``); the cache key hashes the checkpoint
   files' content, so a retrained student at the same path is re-embedded;
-- ``random-student[:CONFIG]``: hook for a randomly initialised student of the same
-  architecture; it calls ``molmtd.featurizer.random_featurizer(config)`` when that exists.
+- ``random-student[:CONFIG]``: a randomly initialised student of the same architecture
+  (the control), through ``molmtd.featurizer.random_featurizer(config)``.
 
 A representation is any object with ``name``, ``config`` and
 ``embed(smiles, fit_smiles=None) -> (X float32 [N, d] with NaN rows, mask bool [N])``;
@@ -168,11 +168,11 @@ class StudentRep:
 
 
 class RandomStudentRep:
-    """``random-student[:CONFIG]``: randomly initialised student (hook).
+    """``random-student[:CONFIG]``: randomly initialised student (architecture control).
 
     Calls ``molmtd.featurizer.random_featurizer(config)`` which must return an object with
-    ``transform(smiles) -> [N, d]`` (NaN rows for invalid SMILES). Until the featurizer
-    module provides it, using this spec raises ``NotImplementedError``.
+    ``transform(smiles) -> [N, d]`` (NaN rows for invalid SMILES). If the featurizer
+    module cannot provide it, using this spec raises ``NotImplementedError``.
     """
 
     requires_fit = False
