@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from molmtd.utils import rdkit_quiet
+from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
 
@@ -144,10 +144,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
             for i, item in enumerate(items):
                 if isinstance(item, Chem.Mol):
                     mol, shown = item, "<rdkit Mol>"
-                elif isinstance(item, str):
-                    mol, shown = Chem.MolFromSmiles(item), item
                 else:
-                    mol, shown = None, repr(item)
+                    mol, shown = parse_mol(item), item if isinstance(item, str) else repr(item)
                 if mol is None or mol.GetNumAtoms() == 0:
                     if self.on_error == "raise":
                         raise InvalidMoleculeError(
@@ -322,14 +320,19 @@ def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -
 
     import yaml
 
+    from molmtd.train import resolve_config_path
     from molmtd.utils import config_hash
 
     spec = config or "default"
     path = Path(spec)
-    if path.suffix in (".yaml", ".yml") or (not path.exists() and
-                                            (Path(__file__).parent / "configs" / f"{spec}.yaml").is_file()):
-        yaml_path = path if path.suffix in (".yaml", ".yml") else Path(__file__).parent / "configs" / f"{spec}.yaml"
-        backbone_config = yaml.safe_load(Path(yaml_path).read_text())["backbone"]
+    yaml_path = None
+    if config is not None and not path.is_dir():
+        try:
+            yaml_path = resolve_config_path(spec)
+        except FileNotFoundError:
+            pass
+    if yaml_path is not None:
+        backbone_config = yaml.safe_load(yaml_path.read_text())["backbone"]
     else:
         from molmtd.training.inference import resolve_student_path
 

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from molmtd.utils import config_hash, rdkit_quiet, stable_json
+from molmtd.utils import config_hash, json_default, rdkit_quiet, stable_json
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +109,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def _atomic_write_json(path: Path, obj: Any) -> None:
-    _atomic_write_bytes(path, json.dumps(obj, indent=1, default=_json_default).encode())
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    _atomic_write_bytes(path, json.dumps(obj, indent=1, default=json_default).encode())
 
 
 def _atomic_save_npy(path: Path, arr: np.ndarray) -> None:

@@ -14,10 +14,11 @@ import numpy as np
 
 def stable_json(obj: Any) -> str:
     """Serialise ``obj`` to canonical JSON (sorted keys, no whitespace)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=json_default)
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` hook for NumPy arrays and scalars."""
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, np.generic):
@@ -37,6 +38,23 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 -- seeds the legacy global RNG that libraries still use
     torch.manual_seed(seed)
+
+
+def parse_mol(smiles: object) -> Any | None:
+    """Parse one SMILES into an RDKit ``Mol``; None if it is not a molecule we can embed.
+
+    Non-strings, blank strings and molecules with zero atoms are invalid (RDKit parses ``""``
+    into an empty molecule). RDKit's parse warnings are not silenced here; wrap calls in
+    :func:`rdkit_quiet`.
+    """
+    from rdkit import Chem
+
+    if not isinstance(smiles, str) or not smiles.strip():
+        return None
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None or mol.GetNumAtoms() == 0:
+        return None
+    return mol
 
 
 @contextlib.contextmanager

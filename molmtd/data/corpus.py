@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from molmtd.data.paths import package_file, shared_data_dir
-from molmtd.utils import rdkit_quiet
+from molmtd.utils import parse_mol, rdkit_quiet
 
 log = logging.getLogger(__name__)
 
@@ -170,12 +170,8 @@ def canonical_smiles(smiles: str) -> str | None:
     """RDKit canonical isomeric SMILES, or None when ``smiles`` does not parse."""
     from rdkit import Chem
 
-    if not smiles:
-        return None
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None or mol.GetNumAtoms() == 0:
-        return None
-    return Chem.MolToSmiles(mol)
+    mol = parse_mol(smiles)
+    return None if mol is None else Chem.MolToSmiles(mol)
 
 
 def load_corpus(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from molmtd.teachers.base import BaseTeacher, nan_rows, register_teacher
-from molmtd.utils import rdkit_quiet
+from molmtd.utils import parse_mol, rdkit_quiet
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +34,8 @@ def rdkit_version() -> str:
     return str(rdkit.__version__)
 
 
-def parse_smiles(smiles: str) -> Any | None:
-    """Parse one SMILES into an RDKit ``Mol``; None if invalid.
-
-    Non-strings, empty strings and molecules with zero atoms are invalid (RDKit parses ``""``
-    into an empty molecule, which is not a molecule we can embed). RDKit's parse warnings
-    are not silenced here; wrap calls in :func:`molmtd.utils.rdkit_quiet` (as
-    :meth:`MolTeacher.embed` does).
-    """
-    from rdkit import Chem
-
-    if not isinstance(smiles, str) or not smiles.strip():
-        return None
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None or mol.GetNumAtoms() == 0:
-        return None
-    return mol
+#: Parse one SMILES into a ``Mol`` or None (non-strings, blanks, zero atoms are invalid).
+parse_smiles = parse_mol
 
 
 class MolTeacher(BaseTeacher):

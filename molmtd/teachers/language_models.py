@@ -33,7 +33,7 @@ import numpy as np
 
 from molmtd.data.paths import package_file
 from molmtd.teachers.base import BaseTeacher, nan_rows, register_teacher
-from molmtd.utils import rdkit_quiet
+from molmtd.utils import parse_mol, rdkit_quiet
 
 __all__ = [
     "ChemNetTeacher",
@@ -113,11 +113,8 @@ def parse_smiles(smiles: Sequence[Any], canonicalize: bool = True) -> list[str |
     out: list[str | None] = []
     with rdkit_quiet():
         for smi in smiles:
-            if not isinstance(smi, str) or not smi.strip():
-                out.append(None)
-                continue
-            mol = Chem.MolFromSmiles(smi)
-            if mol is None or mol.GetNumAtoms() == 0:
+            mol = parse_mol(smi)
+            if mol is None:
                 out.append(None)
             elif canonicalize:
                 for atom in mol.GetAtoms():  # atom maps are not part of the molecule
