@@ -33,9 +33,13 @@ def rate(fn, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--n-teachers", type=int, default=100, help="molecules for the teacher stack")
+    parser.add_argument(
+        "--n-teachers", type=int, default=100, help="molecules for the teacher stack"
+    )
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/featurize_throughput.csv"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results/featurize_throughput.csv")
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     smiles = list(load_corpus("moses-test", n=args.n, seed=1))
@@ -44,11 +48,21 @@ def main() -> None:
     for n_jobs in (1, 2):
         feat = Featurizer(model="default", n_jobs=n_jobs, batch_size=256)
         feat.transform(smiles[:64])  # load weights, warm up
-        rows.append({"what": f"molmtd student ({name}), n_jobs={n_jobs}", "n": args.n,
-                     "mol_per_s": rate(lambda f=feat: f.transform(smiles), args.n)})
+        rows.append(
+            {
+                "what": f"molmtd student ({name}), n_jobs={n_jobs}",
+                "n": args.n,
+                "mol_per_s": rate(lambda f=feat: f.transform(smiles), args.n),
+            }
+        )
     morgan = get_teacher("morgan", log1p=False)
-    rows.append({"what": "ECFP4 counts (2048)", "n": args.n,
-                 "mol_per_s": rate(lambda: morgan.embed(smiles), args.n)})
+    rows.append(
+        {
+            "what": "ECFP4 counts (2048)",
+            "n": args.n,
+            "mol_per_s": rate(lambda: morgan.embed(smiles), args.n),
+        }
+    )
     teachers = list(list_models()[name]["teachers"])
     sub = smiles[: args.n_teachers]
     fitted = []
@@ -59,7 +73,13 @@ def main() -> None:
         teacher.embed(sub[:4])  # load models
         fitted.append(teacher)
     stack = rate(lambda: [t.embed(sub) for t in fitted], len(sub))
-    rows.append({"what": f"full teacher stack ({len(teachers)} teachers)", "n": len(sub), "mol_per_s": stack})
+    rows.append(
+        {
+            "what": f"full teacher stack ({len(teachers)} teachers)",
+            "n": len(sub),
+            "mol_per_s": stack,
+        }
+    )
     table = pd.DataFrame(rows)
     table["speedup_vs_teacher_stack"] = table["mol_per_s"] / stack
     table["threads"] = args.threads

@@ -19,7 +19,9 @@ def main() -> int:
     start = time.perf_counter()
     print("== 1. Gaussian kernel on jointly Gaussian (S, T): T = A S + noise ==")
     res = gaussian_mi_experiment()
-    print(f"   H(T|S)  analytic {res.h_t_given_s_true:7.3f} nats   recovered {res.h_t_given_s_est:7.3f}")
+    print(
+        f"   H(T|S)  analytic {res.h_t_given_s_true:7.3f} nats   recovered {res.h_t_given_s_est:7.3f}"
+    )
     print(f"   I(S;T)  analytic {res.mi_true:7.3f} nats   recovered {res.mi_est:7.3f}")
 
     print("== 2. Student distilled from two teachers seeing different latent halves ==")
@@ -55,7 +57,9 @@ def property_model_demo(task_name: str = "caco2_wang") -> None:
     train = np.concatenate([split["train"], split["valid"]])
     test = split["test"]
     y = task.y[:, 0]
-    print(f"== 3. {task_name} (TDC official test set, {len(test)} molecules): ridge head, test MAE ==")
+    print(
+        f"== 3. {task_name} (TDC official test set, {len(test)} molecules): ridge head, test MAE =="
+    )
     X_student = Featurizer(model="default", on_error="nan").transform(task.smiles)
     X_ecfp = get_teacher("morgan").embed(task.smiles)[0]
     for label, X in [(f"molmtd {name}", X_student), ("ECFP4 counts", X_ecfp)]:
@@ -65,7 +69,9 @@ def property_model_demo(task_name: str = "caco2_wang") -> None:
             scaler.transform(X[train][ok[train]]), y[train][ok[train]]
         )
         if not ok[test].all():
-            raise ValueError(f"{label}: {int((~ok[test]).sum())} test molecules could not be embedded")
+            raise ValueError(
+                f"{label}: {int((~ok[test]).sum())} test molecules could not be embedded"
+            )
         pred = head.predict(scaler.transform(X[test]))
         print(f"   {label:28s} MAE = {mean_absolute_error(y[test], pred):.3f}  (dim {X.shape[1]})")
 

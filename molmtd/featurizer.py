@@ -11,9 +11,10 @@ not pickled with the object.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -21,6 +22,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
+
+# Inputs per featurisation task in the process pool, the smallest input that starts a pool,
+# and the chunks per process featurised before the pool waits for the forward pass.
+_CHUNK = 256
+_MIN_POOL_ITEMS = 2 * _CHUNK
+_WAVE = 4
 
 
 class InvalidMoleculeError(ValueError):
@@ -41,7 +48,11 @@ class Featurizer(TransformerMixin, BaseEstimator):
     batch_size
         Molecules per forward pass.
     n_jobs
-        Processes that turn SMILES into graphs while the network runs (``1``: in-process).
+        Processes for featurisation. For graph students, ``n_jobs`` processes parse and
+        featurise the molecules (small inputs in-process), taking turns with the forward
+        pass; other students featurise in ``n_jobs - 1`` DataLoader workers. The forward
+        pass always uses torch's current thread count (``torch.set_num_threads``): more
+        threads help on an idle machine and stall on a loaded one, so that is left to you.
     on_error
         ``"raise"``: an invalid molecule raises :class:`InvalidMoleculeError` naming its index
         and SMILES. ``"nan"``: its row is NaN and ``valid_mask_`` marks it False; the output
@@ -114,8 +125,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
         """
         self.fit(X)
         items = _as_list(X)
-        smiles, valid = self._standardise(items)
         backbone = self._backbone()
+        if _featurises_graphs(backbone):
+            out, valid = self._transform_graphs(items, backbone)
+            self.valid_mask_ = valid
+            return out
+        smiles, valid = self._standardise(items)
         out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
         idx = np.flatnonzero(valid)
         if idx.size:
@@ -133,6 +148,51 @@ class Featurizer(TransformerMixin, BaseEstimator):
         tags.requires_fit = False
         return tags
 
+    # -- graph students: parse once, featurise in a pool, forward in the main process -----
+    def _transform_graphs(self, items: list[Any], backbone: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Embed ``items`` with a GNN backbone: (rows [N, d], valid mask [N])."""
+        from tqdm.auto import tqdm
+
+        out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
+        valid = np.zeros(len(items), dtype=bool)
+        batch_size, n_jobs = int(self.batch_size), int(self.n_jobs)
+        starts = range(0, len(items), _CHUNK)
+        chunks = [items[s : s + _CHUNK] for s in starts]
+        pool_jobs = n_jobs if len(items) >= _MIN_POOL_ITEMS else 1
+        pending: list[tuple[int, dict[str, np.ndarray]]] = []
+        with (
+            tqdm(total=len(items), desc="embed", unit="mol", disable=not self.verbose) as bar,
+            _featurised_chunks(chunks, pool_jobs) as results,
+        ):
+            for start, chunk, featurised in zip(starts, chunks, results):
+                for row, (item, result) in enumerate(zip(chunk, featurised), start):
+                    if isinstance(result, _Rejected):
+                        self._reject(row, item, result)
+                    else:
+                        valid[row] = True
+                        pending.append((row, result))
+                while len(pending) >= batch_size:
+                    _forward(backbone, pending[:batch_size], out)
+                    del pending[:batch_size]
+                bar.update(len(chunk))
+            if pending:
+                _forward(backbone, pending, out)
+        return out, valid
+
+    def _reject(self, index: int, item: Any, why: _Rejected) -> None:
+        """Raise for an invalid input when ``on_error="raise"``; its row stays NaN otherwise."""
+        if self.on_error != "raise":
+            return
+        shown = _shown(item)
+        if why.unparsable:
+            raise InvalidMoleculeError(
+                f"input {index} ({shown!r}) is not a valid molecule; "
+                f"use on_error='nan' to get a NaN row and valid_mask_ instead"
+            )
+        raise InvalidMoleculeError(
+            f"input {index} ({shown!r}) could not be featurised: {why.detail}"
+        )
+
     # -- helpers -------------------------------------------------------------------------
     def _standardise(self, items: list[Any]) -> tuple[list[str], np.ndarray]:
         """Parse every input; invalid ones raise or are flagged, by ``on_error``."""
@@ -142,10 +202,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         valid = np.ones(len(items), dtype=bool)
         with rdkit_quiet():
             for i, item in enumerate(items):
-                if isinstance(item, Chem.Mol):
-                    mol, shown = item, "<rdkit Mol>"
-                else:
-                    mol, shown = parse_mol(item), item if isinstance(item, str) else repr(item)
+                mol = item if isinstance(item, Chem.Mol) else parse_mol(item)
+                shown = _shown(item)
                 if mol is None or mol.GetNumAtoms() == 0:
                     if self.on_error == "raise":
                         raise InvalidMoleculeError(
@@ -184,6 +242,103 @@ class Featurizer(TransformerMixin, BaseEstimator):
         return rows
 
 
+class _Rejected(NamedTuple):
+    """Why an input has no graph: it does not parse, or the featuriser refused it."""
+
+    unparsable: bool
+    detail: str = ""
+
+
+def _shown(item: Any) -> str:
+    """How an input is named in error messages."""
+    from rdkit import Chem
+
+    if isinstance(item, Chem.Mol):
+        return "<rdkit Mol>"
+    return item if isinstance(item, str) else repr(item)
+
+
+def _featurises_graphs(backbone: Any) -> bool:
+    """True for the GNN backbones, whose collate turns molecules into OGB graphs."""
+    from molmtd.backbones.features import GraphCollator
+
+    return isinstance(getattr(backbone, "collator", None), GraphCollator)
+
+
+def _featurise_chunk(items: Sequence[Any]) -> list[dict[str, np.ndarray] | _Rejected]:
+    """Parse and featurise ``items`` (SMILES or RDKit ``Mol``): one graph or rejection each.
+
+    Runs in pool workers, so it takes and returns only picklable, compact objects.
+    """
+    from rdkit import Chem
+
+    from molmtd.backbones.features import canonical_mol_to_graph
+
+    results: list[dict[str, np.ndarray] | _Rejected] = []
+    with rdkit_quiet():
+        for item in items:
+            is_mol = isinstance(item, Chem.Mol)
+            mol = item if is_mol else parse_mol(item)
+            if mol is None or mol.GetNumAtoms() == 0:
+                results.append(_Rejected(unparsable=True))
+                continue
+            try:
+                results.append(canonical_mol_to_graph(mol, None if is_mol else item))
+            except Exception as err:  # RDKit raises several types; report, don't crash
+                results.append(_Rejected(unparsable=False, detail=str(err)))
+    return results
+
+
+@contextlib.contextmanager
+def _featurised_chunks(
+    chunks: list[list[Any]], n_jobs: int
+) -> Iterator[Iterator[list[dict[str, np.ndarray] | _Rejected]]]:
+    """Featurised chunks, in order: in-process (``n_jobs=1``) or from ``n_jobs`` processes.
+
+    The pool featurises ``_WAVE * n_jobs`` chunks at a time and then waits while the caller
+    embeds them, so memory stays bounded and featurisation never competes with the forward
+    pass's torch threads for cores (oversubscribed OpenMP threads stall at every barrier).
+    The pool is terminated when the block exits, also on error.
+    """
+    if n_jobs <= 1 or len(chunks) <= 1:
+        yield (_featurise_chunk(chunk) for chunk in chunks)
+        return
+    import multiprocessing
+    import sys
+
+    # fork (as torch's DataLoader does on Linux) starts workers without re-importing anything.
+    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    with ctx.Pool(n_jobs) as pool:
+        yield _in_waves(pool, chunks, wave=_WAVE * n_jobs)
+
+
+def _in_waves(pool: Any, chunks: list[list[Any]], wave: int) -> Iterator[Any]:
+    """``_featurise_chunk`` of each chunk, in order, ``wave`` chunks per ``pool.map``."""
+    for i in range(0, len(chunks), wave):
+        yield from pool.map(_featurise_chunk, chunks[i : i + wave], chunksize=1)
+
+
+def _forward(
+    backbone: Any, graphs: list[tuple[int, dict[str, np.ndarray]]], out: np.ndarray
+) -> None:
+    """Embed one batch of ``(row, graph)`` pairs into ``out[row]``."""
+    import torch
+
+    from molmtd.backbones.features import batch_graphs
+    from molmtd.training.data import to_device
+
+    device = next(iter(backbone.parameters())).device
+    batch = to_device(batch_graphs([g for _, g in graphs]), device)
+    was_training = backbone.training
+    backbone.eval()
+    try:
+        with torch.inference_mode():
+            emb = backbone(batch)
+    finally:
+        backbone.train(was_training)
+    out[[row for row, _ in graphs]] = emb.float().cpu().numpy()
+
+
 def _as_list(X: Any) -> list[Any]:
     if isinstance(X, str):
         raise TypeError("X must be a sequence of SMILES, not a single string; wrap it in a list")
@@ -211,8 +366,16 @@ def read_molecules(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
 
     suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
     if suffix in (".smi", ".txt", ".smi.gz"):
-        table = pd.read_csv(path, sep=r"\s+", header=None, usecols=[0], names=["smiles"],
-                            comment=None, dtype=str, engine="python")
+        table = pd.read_csv(
+            path,
+            sep=r"\s+",
+            header=None,
+            usecols=[0],
+            names=["smiles"],
+            comment=None,
+            dtype=str,
+            engine="python",
+        )
         return table, table["smiles"].tolist()
     if suffix in (".sdf", ".sdf.gz"):
         from rdkit import Chem
@@ -225,7 +388,9 @@ def read_molecules(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
                 supplier = Chem.ForwardSDMolSupplier(gzip.open(path))
             mols = list(supplier)
         names = [m.GetProp("_Name") if m is not None and m.HasProp("_Name") else "" for m in mols]
-        return pd.DataFrame({"name": names}), [m if m is not None else "<unreadable record>" for m in mols]
+        return pd.DataFrame({"name": names}), [
+            m if m is not None else "<unreadable record>" for m in mols
+        ]
     if suffix in (".parquet",):
         table = pd.read_parquet(path)
     else:
@@ -276,8 +441,14 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     table, mols = read_molecules(args.input, args.smiles_col)
-    featurizer = Featurizer(model=args.model, device=args.device, batch_size=args.batch_size,
-                            n_jobs=args.n_jobs, on_error=args.on_error, verbose=True)
+    featurizer = Featurizer(
+        model=args.model,
+        device=args.device,
+        batch_size=args.batch_size,
+        n_jobs=args.n_jobs,
+        on_error=args.on_error,
+        verbose=True,
+    )
     emb = featurizer.transform(mols)
     write_embeddings(args.output, emb, featurizer.valid_mask_, table)
     n_bad = int((~featurizer.valid_mask_).sum())
@@ -285,7 +456,9 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def save_random_student(backbone_config: dict[str, Any], out_dir: str | Path, seed: int = 0) -> Path:
+def save_random_student(
+    backbone_config: dict[str, Any], out_dir: str | Path, seed: int = 0
+) -> Path:
     """Export a randomly initialised student (the architecture control) in the student format."""
     import json
 

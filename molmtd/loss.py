@@ -127,17 +127,34 @@ class GaussianKernel(nn.Module):
             log_weights = out.new_zeros(batch, 1)
         return mean, log_precision, log_weights
 
-    def log_prob(self, t: Tensor, s: Tensor, dim_mask: Tensor | None = None) -> Tensor:
+    def log_prob(
+        self, t: Tensor, s: Tensor, dim_mask: Tensor | None = None, beta: float = 0.0
+    ) -> Tensor:
         """``log p(t | s)`` per sample, Tensor [B].
 
         ``dim_mask`` (bool [d_teacher]) restricts the density to the selected dimensions
         (used to skip teacher dimensions that are constant on the corpus).
+
+        ``beta > 0`` gives the *gradient* of beta-NLL (Seitzer et al., ICLR 2022): each
+        dimension's term is weighted by ``stop_grad(sigma^(2 beta))``, so dimensions the
+        kernel declares noisy are not abandoned early in training. The returned *value* is
+        still the exact log-likelihood (the reweighting only enters through a zero-valued
+        ``x - x.detach()`` term), so NLL, MI estimates and checkpoint selection are unchanged.
+        Single-Gaussian kernels only.
         """
         mean, log_precision, log_weights = self(s)
-        per_dim = 0.5 * (log_precision - LOG_2PI - log_precision.exp() * (t[:, None, :] - mean) ** 2)
+        per_dim = 0.5 * (
+            log_precision - LOG_2PI - log_precision.exp() * (t[:, None, :] - mean) ** 2
+        )
         if dim_mask is not None:
             per_dim = per_dim * dim_mask.to(per_dim.dtype)
-        return torch.logsumexp(log_weights + per_dim.sum(-1), dim=-1)
+        log_p = torch.logsumexp(log_weights + per_dim.sum(-1), dim=-1)
+        if beta == 0.0:
+            return log_p
+        if self.n_modes != 1:
+            raise ValueError(f"beta-NLL needs a single-Gaussian kernel, got n_modes={self.n_modes}")
+        weighted = (per_dim * torch.exp(-beta * log_precision.detach())).sum(-1)[:, 0]
+        return log_p.detach() + (weighted - weighted.detach())
 
 
 class TargetNormalizer(nn.Module):
@@ -176,7 +193,9 @@ class TargetNormalizer(nn.Module):
     def fit(self, t: Tensor) -> None:
         """Fit mean/std and the Gaussian entropy of the normalised targets on valid rows ``t``."""
         if t.shape[0] < 2:
-            raise ValueError(f"need at least 2 valid rows to fit target statistics, got {t.shape[0]}")
+            raise ValueError(
+                f"need at least 2 valid rows to fit target statistics, got {t.shape[0]}"
+            )
         t = t.double()
         mean = t.mean(0)
         std = t.std(0)
@@ -306,7 +325,9 @@ class DistillationLoss(nn.Module):
         self._check_names(targets)
         for name, t in targets.items():
             t = torch.as_tensor(t, dtype=torch.float32)
-            mask = self._resolve_mask(name, t, None if masks is None else masks.get(name), t.shape[0])
+            mask = self._resolve_mask(
+                name, t, None if masks is None else masks.get(name), t.shape[0]
+            )
             self.normalizers[name].fit(t[mask])
 
     def _check_names(self, targets: Mapping[str, Tensor]) -> None:
@@ -407,7 +428,8 @@ class MultiTeacherLoss(DistillationLoss):
     """Sum of per-teacher Gaussian-kernel negative log-likelihoods (the molmtd objective).
 
     Extra parameters are passed to every :class:`GaussianKernel` (``hidden``, ``n_layers``,
-    ``n_modes``, ``max_log_precision``).
+    ``n_modes``, ``max_log_precision``). ``beta > 0`` trains with beta-NLL gradients while
+    reporting the exact NLL (see :meth:`GaussianKernel.log_prob`).
     """
 
     name = "nll"
@@ -423,8 +445,14 @@ class MultiTeacherLoss(DistillationLoss):
         n_modes: int = 1,
         max_log_precision: float = 7.0,
         target_clip: float | None = 5.0,
+        beta: float = 0.0,
     ) -> None:
         super().__init__(d_student, teacher_dims, weights, normalize, target_clip)
+        if beta < 0.0:
+            raise ValueError(f"beta must be >= 0, got {beta}")
+        if beta > 0.0 and n_modes != 1:
+            raise ValueError(f"beta-NLL needs n_modes=1, got n_modes={n_modes}")
+        self.beta = float(beta)
         self.kernels = nn.ModuleDict(
             {
                 k: GaussianKernel(d_student, d, hidden, n_layers, n_modes, max_log_precision)
@@ -434,12 +462,21 @@ class MultiTeacherLoss(DistillationLoss):
 
     def per_sample_loss(self, name: str, s: Tensor, z: Tensor) -> Tensor:
         active = self.normalizers[name].active if self.normalize else None
-        return -self.kernels[name].log_prob(z, s, dim_mask=active)
+        return -self.kernels[name].log_prob(z, s, dim_mask=active, beta=self.beta)
 
     def add_diagnostics(self, out: LossOutput, name: str, loss: Tensor) -> None:
         if self.normalize:
             h = self.normalizers[name].marginal_entropy().to(loss.device)
             out.mi[name] = h - loss
+
+
+class BetaNLLLoss(MultiTeacherLoss):
+    """:class:`MultiTeacherLoss` with beta-NLL gradients, ``beta=0.5`` by default."""
+
+    name = "beta-nll"
+
+    def __init__(self, *args: object, beta: float = 0.5, **kwargs: object) -> None:
+        super().__init__(*args, beta=beta, **kwargs)  # type: ignore[arg-type]
 
 
 class MSELoss(DistillationLoss):
@@ -479,6 +516,7 @@ class CosineLoss(MSELoss):
 
 LOSSES: dict[str, type[DistillationLoss]] = {
     "nll": MultiTeacherLoss,
+    "beta-nll": BetaNLLLoss,
     "mse": MSELoss,
     "cosine": CosineLoss,
 }
@@ -487,7 +525,7 @@ LOSSES: dict[str, type[DistillationLoss]] = {
 def build_loss(
     name: str, d_student: int, teacher_dims: Mapping[str, int], **kwargs: object
 ) -> DistillationLoss:
-    """Build a distillation objective by name: ``"nll"`` | ``"mse"`` | ``"cosine"``."""
+    """Build a distillation objective by name: ``"nll"`` | ``"beta-nll"`` | ``"mse"`` | ``"cosine"``."""
     if name not in LOSSES:
         raise KeyError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}")
     return LOSSES[name](d_student, teacher_dims, **kwargs)  # type: ignore[arg-type]

@@ -140,6 +140,21 @@ def linear_probe_r2(features: Tensor, target: Tensor, n_train: int) -> float:
     return float(r2_score(y[n_train:], probe.predict(f[n_train:])))
 
 
+def parse_loss_spec(spec: str) -> tuple[str, dict[str, float]]:
+    """``"beta-nll:beta=1.0"`` -> ``("beta-nll", {"beta": 1.0})``; a bare name has no kwargs.
+
+    Several keyword arguments are separated by ``;`` (``"nll:beta=1;hidden=64"``).
+    """
+    name, _, rest = spec.partition(":")
+    kwargs: dict[str, float] = {}
+    for item in filter(None, rest.split(";")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"loss spec {spec!r}: expected key=value after ':', got {item!r}")
+        kwargs[key.strip()] = float(value)
+    return name, kwargs
+
+
 def distill_mlp_student(
     data: ToyData,
     loss: str,
@@ -154,13 +169,18 @@ def distill_mlp_student(
     torch.manual_seed(seed)
     d_input = data.x.shape[1]
     student = nn.Sequential(
-        nn.Linear(d_input, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, d_student)
+        nn.Linear(d_input, 128),
+        nn.ReLU(),
+        nn.Linear(128, 128),
+        nn.ReLU(),
+        nn.Linear(128, d_student),
     )
     dims = {"teacher1": data.teacher1.shape[1], "teacher2": data.teacher2.shape[1]}
-    kwargs = {"hidden": 128}
-    if loss == "nll":
-        kwargs["n_layers"] = 2
-    loss_fn = build_loss(loss, d_student, dims, **kwargs)
+    name, kwargs = parse_loss_spec(loss)
+    kwargs = {"hidden": 128, **kwargs}
+    if name in ("nll", "beta-nll"):
+        kwargs.setdefault("n_layers", 2)
+    loss_fn = build_loss(name, d_student, dims, **kwargs)
     x, t1, t2 = data.x[:n_train], data.teacher1[:n_train], data.teacher2[:n_train]
     loss_fn.fit_target_statistics({"teacher1": t1, "teacher2": t2})
     params = list(student.parameters()) + list(loss_fn.parameters())

@@ -137,7 +137,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --out"
     )
-    p.add_argument("--loss", choices=("nll", "mse", "cosine"))
+    p.add_argument("--loss", choices=("nll", "beta-nll", "mse", "cosine"))
     p.add_argument("--epochs", type=int)
     p.add_argument("--max-steps", dest="max_steps", type=int)
     p.add_argument("--batch-size", dest="batch_size", type=int, help="global batch size")

@@ -57,7 +57,9 @@ def test_accepts_mols_series_arrays(student_dir: Path) -> None:
     np.testing.assert_allclose(feat.transform(mols), ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(feat.transform(pd.Series(SMILES)), ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(feat.transform(np.array(SMILES)), ref, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(feat.transform(pd.DataFrame({"s": SMILES})), ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        feat.transform(pd.DataFrame({"s": SMILES})), ref, rtol=1e-5, atol=1e-5
+    )
     with pytest.raises(TypeError, match="single string"):
         feat.transform("CCO")
 
@@ -93,7 +95,9 @@ def test_cli_featurize_csv_to_parquet(student_dir: Path, tmp_path: Path) -> None
     from molmtd.cli import main
 
     src = tmp_path / "in.csv"
-    pd.DataFrame({"id": [1, 2, 3], "smiles": [SMILES[0], "bad", SMILES[1]]}).to_csv(src, index=False)
+    pd.DataFrame({"id": [1, 2, 3], "smiles": [SMILES[0], "bad", SMILES[1]]}).to_csv(
+        src, index=False
+    )
     out = tmp_path / "out.parquet"
     assert main(["featurize", str(src), "--model", str(student_dir), "-o", str(out)]) == 0
     table = pd.read_parquet(out)
@@ -111,3 +115,131 @@ def test_random_featurizer_copies_architecture(student_dir: Path) -> None:
     trained = Featurizer(model=student_dir).transform(SMILES)
     assert not np.allclose(X, trained)  # different weights, same architecture
     np.testing.assert_array_equal(random_featurizer(str(student_dir), seed=3).transform(SMILES), X)
+
+
+# -- graph fast path: one parse per molecule, pool featurisation, same embeddings -----------
+VARIED = [
+    *SMILES,
+    "C[C@H](N)C(=O)O",  # stereo centres, written canonically and not
+    "N[C@@H](C)C(=O)O",
+    "OC(=O)[C@@H](N)Cc1ccccc1",
+    "C[C@]12CC[C@H]3[C@@H](CC=C4C[C@@H](O)CC[C@@]43C)[C@@H]1CC[C@@H]2O",
+    "C1C[C@H]2CC[C@@H]1C2",
+    "F/C=C/F",  # double-bond stereo
+    "F/C=C\\F",
+    "C/C=C/C(=O)O",
+    "CC/C=C\\C[C@H](O)/C=C/C",
+    "[NH4+].[Cl-]",  # charged, multi-fragment
+    "O=C([O-])c1ccccc1.[Na+]",
+    "C[N+](C)(C)C.[Br-]",
+    "[O-][n+]1ccccc1",
+    "CC(=O)[O-].CC(=O)[O-].[Mg+2]",
+    "O.O.O.[Cu+2].[O-]S(=O)(=O)[O-]",
+    "c1ccc2[nH]ccc2c1",  # aromatic
+    "C1=CC=CC=C1",
+    "c1ccc2ccccc2c1",
+    "c1ccncc1",
+    "c1cc[se]c1",
+    "Cn1cnc2c1c(=O)n(C)c(=O)n2C",
+    "OC1=CC=CC=C1",
+    "CC(C)(C)[Si](C)(C)O",
+    "[2H]C([2H])([2H])O",
+    "[13CH4]",
+    "[H][H]",
+    "C",
+    "[Fe]",
+    "[Na+].[Cl-]",
+    "ClC(Cl)(Cl)Cl",
+    "C1CC2(CC1)OCCO2",
+    "C#CC#N",
+    "O=S(=O)(N)c1ccc(N)cc1",
+    "CC(C)Cc1ccc([C@@H](C)C(=O)O)cc1",
+    "CN1C=NC2=C1C(=O)N(C(=O)N2C)C",
+]
+
+
+def _varied_inputs() -> list[str]:
+    """VARIED plus a non-canonical spelling of each of its first 15 molecules."""
+    import random
+
+    random.seed(0)
+    shuffled = [Chem.MolToSmiles(Chem.MolFromSmiles(s), doRandom=True) for s in VARIED[:15]]
+    return VARIED + shuffled
+
+
+def _old_path(student_dir: Path, items: list) -> np.ndarray:
+    """Embeddings as the SMILES-canonicalising path computes them."""
+    from molmtd.training.inference import embed, load_student
+
+    mols = [m if isinstance(m, Chem.Mol) else Chem.MolFromSmiles(m) for m in items]
+    return embed(load_student(student_dir), [Chem.MolToSmiles(m) for m in mols], batch_size=7)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make n_jobs > 1 start a pool on a few dozen molecules."""
+    import molmtd.featurizer as featurizer
+
+    monkeypatch.setattr(featurizer, "_CHUNK", 8)
+    monkeypatch.setattr(featurizer, "_MIN_POOL_ITEMS", 16)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_graph_path_equals_canonical_smiles_path(
+    student_dir: Path, small_chunks: None, n_jobs: int
+) -> None:
+    inputs = _varied_inputs()
+    assert len(inputs) >= 50
+    ref = _old_path(student_dir, inputs)
+    feat = Featurizer(model=student_dir, batch_size=16, n_jobs=n_jobs)
+    X = feat.transform(inputs)
+    assert X.dtype == np.float32 and feat.valid_mask_.all()
+    np.testing.assert_allclose(X, ref, rtol=0, atol=1e-5)
+    # Any spelling of a stereo molecule embeds like its canonical SMILES.
+    mols = [Chem.MolFromSmiles(s) for s in inputs]
+    np.testing.assert_allclose(feat.transform(mols), ref, rtol=0, atol=1e-5)
+
+
+def test_graph_path_mols_with_explicit_hydrogens(student_dir: Path, small_chunks: None) -> None:
+    mols = [Chem.AddHs(Chem.MolFromSmiles(s)) for s in VARIED[:20]]
+    ref = _old_path(student_dir, mols)
+    X = Featurizer(model=student_dir, n_jobs=2).transform(mols)
+    np.testing.assert_allclose(X, ref, rtol=0, atol=1e-5)
+
+
+def test_graph_path_restores_torch_threads(student_dir: Path, small_chunks: None) -> None:
+    before = torch.get_num_threads()
+    Featurizer(model=student_dir, n_jobs=before + 1).transform(VARIED)
+    assert torch.get_num_threads() == before
+
+
+def test_parallel_errors_name_index_and_smiles(student_dir: Path, small_chunks: None) -> None:
+    inputs = [*VARIED, "C1CC", *VARIED]  # the bad one sits in a later chunk
+    bad = len(VARIED)
+    with pytest.raises(InvalidMoleculeError, match=rf"input {bad} \('C1CC'\) is not a valid"):
+        Featurizer(model=student_dir, n_jobs=2).transform(inputs)
+    feat = Featurizer(model=student_dir, n_jobs=2, on_error="nan")
+    X = feat.transform(inputs)
+    assert np.flatnonzero(~feat.valid_mask_).tolist() == [bad]
+    assert np.isnan(X[bad]).all() and np.isfinite(np.delete(X, bad, axis=0)).all()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_molecule_rdkit_reads_but_featuriser_rejects(
+    student_dir: Path, small_chunks: None, n_jobs: int
+) -> None:
+    # An unsanitised pentavalent carbon: a Mol object, but its SMILES does not parse back.
+    hypervalent = Chem.MolFromSmiles("CC(C)(C)(C)(C)C", sanitize=False)
+    hypervalent.UpdatePropertyCache(strict=False)
+    inputs = [*VARIED[:20], hypervalent, *VARIED[:5]]
+    with pytest.raises(InvalidMoleculeError, match=r"input 20 \('<rdkit Mol>'\) could not be"):
+        Featurizer(model=student_dir, n_jobs=n_jobs).transform(inputs)
+    feat = Featurizer(model=student_dir, n_jobs=n_jobs, on_error="nan")
+    X = feat.transform(inputs)
+    assert np.flatnonzero(~feat.valid_mask_).tolist() == [20]
+    np.testing.assert_allclose(X[:20], _old_path(student_dir, VARIED[:20]), rtol=0, atol=1e-5)
+
+
+def test_graph_path_progress_bar(student_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Featurizer(model=student_dir, verbose=True).transform(SMILES)
+    assert "5/5" in capsys.readouterr().err

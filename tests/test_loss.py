@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import distributions as D
@@ -32,6 +34,28 @@ def test_kernel_log_prob_matches_torch_distributions(n_modes: int) -> None:
     torch.testing.assert_close(kernel.log_prob(t, s), expected, rtol=1e-5, atol=1e-4)
 
 
+def test_beta_nll_keeps_the_nll_value_and_reweights_the_gradient() -> None:
+    torch.manual_seed(0)
+    beta = 0.5
+    kernel = GaussianKernel(d_student=5, d_teacher=7, hidden=16)
+    s, t = torch.randn(11, 5), torch.randn(11, 7) * 2
+    value = kernel.log_prob(t, s, beta=beta)
+    torch.testing.assert_close(value, kernel.log_prob(t, s))
+    (grad_beta,) = torch.autograd.grad(value.sum(), kernel.net[0].weight)
+    # Reference: per-dimension log-density weighted by the detached variance ** beta.
+    mean, log_prec, _ = kernel(s)
+    per_dim = 0.5 * (log_prec - math.log(2 * math.pi) - log_prec.exp() * (t[:, None] - mean) ** 2)
+    weighted = (per_dim * torch.exp(-beta * log_prec).detach()).sum()
+    (expected,) = torch.autograd.grad(weighted, kernel.net[0].weight)
+    torch.testing.assert_close(grad_beta, expected)
+    (grad_nll,) = torch.autograd.grad(kernel.log_prob(t, s).sum(), kernel.net[0].weight)
+    assert not torch.allclose(grad_nll, grad_beta)
+    loss = build_loss("beta-nll", 5, {"x": 7}, hidden=8)
+    assert loss.beta == 0.5
+    with pytest.raises(ValueError, match="n_modes=1"):
+        build_loss("nll", 5, {"x": 7}, n_modes=2, beta=0.5)
+
+
 def test_log_precision_is_bounded() -> None:
     kernel = GaussianKernel(3, 4, hidden=8, max_log_precision=2.0)
     with torch.no_grad():
@@ -55,7 +79,7 @@ def test_kernel_recovers_conditional_entropy_and_mi() -> None:
     assert abs(res.mi_est - res.mi_true) < 0.15, res
 
 
-@pytest.mark.parametrize("loss_name", ["nll", "mse", "cosine"])
+@pytest.mark.parametrize("loss_name", ["nll", "beta-nll", "mse", "cosine"])
 def test_masked_sample_changes_neither_loss_nor_gradients(loss_name: str) -> None:
     torch.manual_seed(0)
     dims = {"a": 6, "b": 3}

@@ -19,7 +19,10 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     )
     client.execute()
     errors = [
-        out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
         if out.get("output_type") == "error"
     ]
     assert not errors

@@ -154,6 +154,68 @@ def smiles_to_graph(item: Any, index: int = 0, quiet: bool = True) -> dict[str, 
     return mol_to_graph(mol)
 
 
+def _may_carry_stereo(smiles: str) -> bool:
+    """False when a SMILES has no stereo marks, so its molecule has no stereo flags.
+
+    A cheap test before :func:`_order_dependent_stereo`, which costs as much as a parse.
+    """
+    return "@" in smiles or "/" in smiles or "\\" in smiles
+
+
+def _order_dependent_stereo(mol: Any) -> bool:
+    """True if ``mol`` carries stereo flags whose value depends on its atom order.
+
+    Tetrahedral tags (CW/CCW) are relative to the order of an atom's neighbours, and
+    CIS/TRANS bond flags to the chosen stereo atoms; E/Z flags are CIP labels and do not
+    depend on the order.
+    """
+    from rdkit import Chem
+
+    tetrahedral = (Chem.ChiralType.CHI_TETRAHEDRAL_CW, Chem.ChiralType.CHI_TETRAHEDRAL_CCW)
+    if any(atom.GetChiralTag() in tetrahedral for atom in mol.GetAtoms()):
+        return True
+    order_free = (
+        Chem.BondStereo.STEREONONE,
+        Chem.BondStereo.STEREOE,
+        Chem.BondStereo.STEREOZ,
+        Chem.BondStereo.STEREOANY,
+    )
+    return any(bond.GetStereo() not in order_free for bond in mol.GetBonds())
+
+
+def canonical_mol_to_graph(mol: Any, smiles: str | None = None) -> dict[str, np.ndarray]:
+    """Featurise ``mol`` as :func:`smiles_to_graph` featurises its canonical SMILES.
+
+    Equals ``smiles_to_graph(Chem.MolToSmiles(mol))`` up to atom order, so a molecule gets
+    the same graph however its SMILES was written, while skipping the SMILES round trip
+    when it cannot change the features (no order-dependent stereo flags).
+
+    Parameters
+    ----------
+    mol
+        RDKit ``Mol`` with at least one atom.
+    smiles
+        The SMILES ``mol`` was parsed from with ``Chem.MolFromSmiles``, or None for a
+        ``Mol`` from elsewhere: that is always round-tripped, since it may carry explicit
+        hydrogens, be unsanitised, or have tags relative to a mol-block atom order.
+
+    Raises
+    ------
+    ValueError
+        If the canonical SMILES does not parse back into a molecule with atoms.
+    """
+    from rdkit import Chem
+
+    if smiles is not None and not (_may_carry_stereo(smiles) and _order_dependent_stereo(mol)):
+        return mol_to_graph(mol)
+    canonical = Chem.MolToSmiles(mol)
+    if canonical != smiles:
+        mol = Chem.MolFromSmiles(canonical)
+        if mol is None or mol.GetNumAtoms() == 0:
+            raise ValueError(f"its canonical SMILES {canonical!r} does not parse back")
+    return mol_to_graph(mol)
+
+
 def batch_graphs(graphs: Sequence[dict[str, np.ndarray]]) -> Any:
     """Concatenate featurised graphs into a PyG ``Batch`` (int64 tensors, ``batch``/``ptr``)."""
     from torch_geometric.data import Batch
@@ -250,4 +312,6 @@ class FeatureEncoder(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # embedding_bag sums the looked-up rows without materialising [n, columns, emb_dim].
-        return torch.nn.functional.embedding_bag(x + self.offsets, self.embedding.weight, mode="sum")
+        return torch.nn.functional.embedding_bag(
+            x + self.offsets, self.embedding.weight, mode="sum"
+        )

@@ -172,7 +172,9 @@ def _run(args: argparse.Namespace) -> int:
     for name, card in models.items():
         flag = " (default)" if name == default else ""
         teachers = ", ".join(card.get("teachers", {}))
-        print(f"{name}{flag}: dim {card.get('dim')}, {card.get('n_parameters')} params, "
-              f"corpus {card.get('corpus', {}).get('name')} "
-              f"({card.get('corpus', {}).get('n_molecules')} mol); teachers: {teachers}")
+        print(
+            f"{name}{flag}: dim {card.get('dim')}, {card.get('n_parameters')} params, "
+            f"corpus {card.get('corpus', {}).get('name')} "
+            f"({card.get('corpus', {}).get('n_molecules')} mol); teachers: {teachers}"
+        )
     return 0

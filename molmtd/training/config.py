@@ -112,8 +112,10 @@ class TrainConfig:
     def validate(self) -> None:
         if "name" not in self.backbone:
             raise ValueError("backbone config needs a 'name'")
-        if self.loss not in ("nll", "mse", "cosine"):
-            raise ValueError(f"loss must be 'nll', 'mse' or 'cosine', got {self.loss!r}")
+        from molmtd.loss import LOSSES
+
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
         if self.batch_size < 1 or self.epochs < 0:
             raise ValueError("batch_size must be >= 1 and epochs >= 0")
         if self.max_steps is not None and self.max_steps < 0:
