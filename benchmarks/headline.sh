@@ -5,15 +5,18 @@
 # This session's CPU budget covered the 11 TDC tasks with < 2,100 molecules; the other 11
 # (CYP Veith x3, Ames, LD50, solubility, lipophilicity, ...) are a later run of the same
 # command with --tasks removed. Resumable: finished (task, rep, seed) rows are skipped.
-# Ablation students, same store, architecture and schedule as the shipped model (`molmtd distill
-# --config moses20k ...`):
-#   student:runs/moses20k-mse     --loss mse     --out runs/moses20k-mse
-#   student:runs/moses20k-cosine  --loss cosine  --out runs/moses20k-cosine
-#   student:runs/moses20k-bnll    --loss beta-nll --out runs/moses20k-bnll
-#   student:runs/moses20k-fp      --teachers morgan,featmorgan,atompair,torsion,maccs,avalon,erg,rdkit2d --out runs/moses20k-fp
-#   student:runs/moses20k-3d      --teachers usrcat,rdkit3d,ani2x,ani,e3fp --out runs/moses20k-3d
+# Students: the three shipped models (`molmtd models`; same store, GINE 4x256, schedule) and
+# ablations trained with `molmtd distill --config moses20k ...` (not shipped):
+#   student:moses20k-gine-nll     the first shipped model (loss nll)
+#   student:moses20k-gine-bnll    the default model        --loss beta-nll --out runs/moses20k-bnll
+#   student:moses20k-gine-cosine                            --loss cosine   --out runs/moses20k-cosine
+#   student:runs/moses20k-mse                               --loss mse      --out runs/moses20k-mse
+#   student:runs/moses20k-fp      fingerprint teachers only: --teachers morgan,featmorgan,atompair,torsion,maccs,avalon,erg,rdkit2d --out runs/moses20k-fp
+#   student:runs/moses20k-3d      3D teachers only:          --teachers usrcat,rdkit3d,ani2x,ani,e3fp --out runs/moses20k-3d
+# (--loss other than nll/beta-nll resets loss_kwargs, so the MSE and cosine heads use their
+# defaults: hidden 512, uniform teacher weights over per-dimension-averaged losses.)
 set -euo pipefail
 TASKS=caco2_wang,hia_hou,pgp_broccatelli,bioavailability_ma,bbb_martins,herg,dili,half_life_obach,vdss_lombardo,clearance_hepatocyte_az,ppbr_az
-REPS=${REPS:-student:default,student:runs/moses20k-mse,student:runs/moses20k-cosine,student:runs/moses20k-bnll,student:runs/moses20k-fp,student:runs/moses20k-3d,random-student:moses20k,ecfp,rdkit2d,maccs,chemnet,rxnfp}
+REPS=${REPS:-student:moses20k-gine-bnll,student:moses20k-gine-nll,student:moses20k-gine-cosine,student:runs/moses20k-mse,student:runs/moses20k-fp,student:runs/moses20k-3d,random-student:moses20k,ecfp,rdkit2d,maccs,chemnet,rxnfp}
 molmtd benchmark --suite tdc-admet --tasks "$TASKS" --reps "$REPS" --head mlp --seeds 5 \
     --out benchmarks/results/headline "$@"
