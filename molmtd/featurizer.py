@@ -151,8 +151,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
     # -- graph students: parse once, featurise in a pool, forward in the main process -----
     def _transform_graphs(self, items: list[Any], backbone: Any) -> tuple[np.ndarray, np.ndarray]:
         """Embed ``items`` with a GNN backbone: (rows [N, d], valid mask [N])."""
+        import torch
         from tqdm.auto import tqdm
 
+        from molmtd.training.inference import eval_mode
+
+        device = next(iter(backbone.parameters())).device
         out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
         valid = np.zeros(len(items), dtype=bool)
         batch_size, n_jobs = int(self.batch_size), int(self.n_jobs)
@@ -163,6 +167,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         with (
             tqdm(total=len(items), desc="embed", unit="mol", disable=not self.verbose) as bar,
             _featurised_chunks(chunks, pool_jobs) as results,
+            eval_mode(backbone),
+            torch.inference_mode(),
         ):
             for start, chunk, featurised in zip(starts, chunks, results):
                 for row, (item, result) in enumerate(zip(chunk, featurised), start):
@@ -172,13 +178,14 @@ class Featurizer(TransformerMixin, BaseEstimator):
                         valid[row] = True
                         pending.append((row, result))
                 while len(pending) >= batch_size:
-                    _forward(backbone, pending[:batch_size], out)
+                    _forward(backbone, pending[:batch_size], out, device)
                     del pending[:batch_size]
                 bar.update(len(chunk))
             if pending:
-                _forward(backbone, pending, out)
+                _forward(backbone, pending, out, device)
         return out, valid
 
+    # -- helpers -------------------------------------------------------------------------
     def _reject(self, index: int, item: Any, why: _Rejected) -> None:
         """Raise for an invalid input when ``on_error="raise"``; its row stays NaN otherwise."""
         if self.on_error != "raise":
@@ -193,7 +200,6 @@ class Featurizer(TransformerMixin, BaseEstimator):
             f"input {index} ({shown!r}) could not be featurised: {why.detail}"
         )
 
-    # -- helpers -------------------------------------------------------------------------
     def _standardise(self, items: list[Any]) -> tuple[list[str], np.ndarray]:
         """Parse every input; invalid ones raise or are flagged, by ``on_error``."""
         from rdkit import Chem
@@ -203,13 +209,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         with rdkit_quiet():
             for i, item in enumerate(items):
                 mol = item if isinstance(item, Chem.Mol) else parse_mol(item)
-                shown = _shown(item)
                 if mol is None or mol.GetNumAtoms() == 0:
-                    if self.on_error == "raise":
-                        raise InvalidMoleculeError(
-                            f"input {i} ({shown!r}) is not a valid molecule; "
-                            f"use on_error='nan' to get a NaN row and valid_mask_ instead"
-                        )
+                    self._reject(i, item, _Rejected(unparsable=True))
                     valid[i] = False
                     smiles.append("")
                     continue
@@ -234,10 +235,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
                 with rdkit_quiet():
                     rows[j] = embed(backbone, [smi], batch_size=1)[0]
             except ValueError as err:
-                if self.on_error == "raise":
-                    raise InvalidMoleculeError(
-                        f"input {positions[j]} ({smi!r}) could not be featurised: {err}"
-                    ) from err
+                self._reject(int(positions[j]), smi, _Rejected(unparsable=False, detail=str(err)))
                 valid[positions[j]] = False
         return rows
 
@@ -319,23 +317,16 @@ def _in_waves(pool: Any, chunks: list[list[Any]], wave: int) -> Iterator[Any]:
 
 
 def _forward(
-    backbone: Any, graphs: list[tuple[int, dict[str, np.ndarray]]], out: np.ndarray
+    backbone: Any,
+    graphs: list[tuple[int, dict[str, np.ndarray]]],
+    out: np.ndarray,
+    device: Any,
 ) -> None:
-    """Embed one batch of ``(row, graph)`` pairs into ``out[row]``."""
-    import torch
-
+    """Embed one batch of ``(row, graph)`` pairs into ``out[row]`` (caller sets eval mode)."""
     from molmtd.backbones.features import batch_graphs
     from molmtd.training.data import to_device
 
-    device = next(iter(backbone.parameters())).device
-    batch = to_device(batch_graphs([g for _, g in graphs]), device)
-    was_training = backbone.training
-    backbone.eval()
-    try:
-        with torch.inference_mode():
-            emb = backbone(batch)
-    finally:
-        backbone.train(was_training)
+    emb = backbone(to_device(batch_graphs([g for _, g in graphs]), device))
     out[[row for row, _ in graphs]] = emb.float().cpu().numpy()
 
 

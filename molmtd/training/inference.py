@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,22 +100,29 @@ def embed(
         num_workers=num_workers,
         persistent_workers=False,
     )
-    was_training = backbone.training
-    backbone.eval()
-    try:
-        from molmtd.training.data import to_device
+    from molmtd.training.data import to_device
 
-        it = loader
-        if progress:
-            from tqdm.auto import tqdm
+    it = loader
+    if progress:
+        from tqdm.auto import tqdm
 
-            it = tqdm(loader, total=len(chunks), desc="embed", unit="batch")
+        it = tqdm(loader, total=len(chunks), desc="embed", unit="batch")
+    with eval_mode(backbone):
         for start, batch in it:
             emb = backbone(to_device(batch, device))
             out[start : start + emb.shape[0]] = emb.float().cpu().numpy()
+    return out
+
+
+@contextlib.contextmanager
+def eval_mode(backbone: torch.nn.Module) -> Iterator[None]:
+    """Run the block with ``backbone`` in eval mode; its previous mode is restored after."""
+    was_training = backbone.training
+    backbone.eval()
+    try:
+        yield
     finally:
         backbone.train(was_training)
-    return out
 
 
 class _Chunks(torch.utils.data.Dataset):
