@@ -12,6 +12,7 @@ import math
 import os
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,19 @@ from molmtd.training.checkpoint import (
 from molmtd.training.config import TrainConfig
 from molmtd.training.data import BatchDataset, EpochBatches, TargetSource, split_indices, to_device
 from molmtd.utils import seed_everything
+
+
+def _adamw(params: Iterable[nn.Parameter], **kwargs: Any) -> torch.optim.AdamW:
+    """AdamW with the fused kernel where torch has it for the device (CPU from torch 2.4).
+
+    On CPU the fused step is about 3x faster than the per-tensor loop, which matters here
+    because the kernel heads hold most of the parameters (~14M with 16 teachers).
+    """
+    params = list(params)
+    try:
+        return torch.optim.AdamW(params, fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.AdamW(params, **kwargs)
 
 
 class DistillModule(nn.Module):
@@ -286,7 +300,7 @@ class Distiller:
         if cfg.max_steps is not None:
             total = min(total, cfg.max_steps)
         warmup = cfg.warmup_steps if cfg.warmup_steps >= 1 else cfg.warmup_steps * total
-        optimizer = torch.optim.AdamW(
+        optimizer = _adamw(
             module.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay
         )
         scheduler = torch.optim.lr_scheduler.LambdaLR(
