@@ -45,6 +45,23 @@ def rank_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(ranks).T.reindex(columns=pivot.columns)
 
 
+def validation_rank_table(results: pd.DataFrame, reps: list[str] | None = None) -> pd.DataFrame:
+    """:func:`rank_table` on the seed-mean ``valid_score`` instead of the test score.
+
+    For choosing among representations (e.g. the shipped default student) without looking at
+    the test sets. ``reps`` restricts the ranking to those representations (all must exist).
+    """
+    if reps is not None:
+        missing = sorted(set(reps) - set(results["rep"]))
+        if missing:
+            raise ValueError(f"representations without results: {missing}")
+        results = results[results["rep"].isin(reps)]
+    table = rank_table(summarize(results.assign(score=results["valid_score"])))
+    if table.empty:
+        raise ValueError("no task has validation scores for every representation")
+    return table if reps is None else table[reps]
+
+
 def mean_ranks(summary: pd.DataFrame) -> pd.Series:
     """Mean rank per representation (lower is better), sorted."""
     return rank_table(summary).mean(axis=0).sort_values()

@@ -10,6 +10,7 @@ from molmtd.evaluate.report import (
     mean_ranks,
     rank_table,
     summarize,
+    validation_rank_table,
     win_tie_loss,
     write_report,
 )
@@ -50,6 +51,19 @@ def test_ranks():
     mr = mean_ranks(s)
     assert mr.to_dict() == pytest.approx({"ecfp": 1.75, "x": 2.0, "y": 2.25})
     assert list(mr.index) == ["ecfp", "x", "y"]
+
+
+def test_validation_ranks_use_valid_scores_not_test():
+    res = _results()
+    # validation reverses task A's test order (lower MAE is better): y best, ecfp, then x
+    res["valid_score"] = res["rep"].map({"ecfp": 1.0, "x": 2.0, "y": 0.5})
+    res.loc[res["task"] == "B", "valid_score"] = res["rep"].map({"ecfp": 0.6, "x": 0.9, "y": 0.7})
+    ranks = validation_rank_table(res, ["x", "y"])
+    assert list(ranks.columns) == ["x", "y"]
+    assert ranks.loc["A"].to_dict() == {"x": 2.0, "y": 1.0}
+    assert ranks.loc["B"].to_dict() == {"x": 1.0, "y": 2.0}
+    with pytest.raises(ValueError, match="without results"):
+        validation_rank_table(res, ["x", "nope"])
 
 
 def test_win_tie_loss():
