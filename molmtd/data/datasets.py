@@ -296,15 +296,11 @@ def _expected_rows(data_dir: Path, relpath: str) -> int | None:
 
 
 def canonical_smiles(smiles: Sequence[str]) -> list[str | None]:
-    """RDKit canonical SMILES; None where RDKit cannot parse."""
-    from rdkit import Chem
+    """RDKit canonical SMILES; None where it is not a molecule (unparsable, blank, no atoms)."""
+    from molmtd.data.corpus import canonical_smiles as canonical_one
 
-    out: list[str | None] = []
     with rdkit_quiet():
-        for smi in smiles:
-            mol = Chem.MolFromSmiles(smi) if isinstance(smi, str) else None
-            out.append(Chem.MolToSmiles(mol) if mol is not None else None)
-    return out
+        return [canonical_one(smi) for smi in smiles]
 
 
 def clean_rows(

@@ -68,6 +68,12 @@ def test_clean_rows_rule():
     assert notes["n_duplicate_averaged"] == 2 and notes["n_conflict_dropped"] == 0
 
 
+def test_clean_rows_drops_blank_smiles():
+    # RDKit parses "" into a zero-atom molecule; it is not a row we can embed
+    kept, _, notes = clean_rows(["", "  ", "CCO", "*"], np.array([0.0, 1.0, 1.0, 0.0]))
+    assert kept == ["CCO", "*"] and notes["n_unparsable"] == 2
+
+
 @needs_data
 def test_moleculenet_bbbp_rows_and_scaffold_split():
     task = load_moleculenet("bbbp")
