@@ -1,6 +1,6 @@
 """SMILES -> embedding throughput: shipped student vs ECFP4 vs the full teacher stack.
 
-    python benchmarks/featurize_throughput.py --n 2000 --n-teachers 100
+    python benchmarks/featurize_throughput.py --n 2000 --n-teachers 100 --threads 2 [--model NAME] [--append]
 
 The student is timed end to end through ``Featurizer`` (parsing, graph featurisation, forward
 pass); the teacher stack is every teacher the shipped model was distilled from, run one after
@@ -37,16 +37,20 @@ def main() -> None:
         "--n-teachers", type=int, default=100, help="molecules for the teacher stack"
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--model", default="default", help="shipped model name (molmtd models)")
+    parser.add_argument(
+        "--append", action="store_true", help="add the rows to --out instead of replacing it"
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("benchmarks/results/featurize_throughput.csv")
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     smiles = list(load_corpus("moses-test", n=args.n, seed=1))
-    name = default_model_name()
+    name = default_model_name() if args.model == "default" else args.model
     rows = []
     for n_jobs in (1, 2):
-        feat = Featurizer(model="default", n_jobs=n_jobs, batch_size=256)
+        feat = Featurizer(model=name, n_jobs=n_jobs, batch_size=256)
         feat.transform(smiles[:64])  # load weights, warm up
         rows.append(
             {
@@ -84,7 +88,10 @@ def main() -> None:
     table["speedup_vs_teacher_stack"] = table["mol_per_s"] / stack
     table["threads"] = args.threads
     table["load_avg_1m"] = os.getloadavg()[0]
+    table["date"] = time.strftime("%Y-%m-%dT%H:%M%z")
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.append and args.out.is_file():
+        table = pd.concat([pd.read_csv(args.out), table], ignore_index=True)
     table.to_csv(args.out, index=False, float_format="%.4g")
     print(table.to_markdown(index=False, floatfmt=".4g"))
 

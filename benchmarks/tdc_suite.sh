@@ -7,6 +7,15 @@
 # the CSVs concatenated; the rows are the same as one writer's.
 # Students: the shipped models (`molmtd models`); random-student:CONFIG is a random-init
 # student of CONFIG's architecture (zinc200k: that of the default model).
+# 200k students: same store, architecture (GINE 5x300) and 2,319-step schedule, differing only
+# in the objective or the teachers (zinc200k-gine-bnll: all 16 teachers, beta-NLL; the others
+# are not shipped, except the fingerprint-teachers one, the best of them on validation):
+#   student:runs/zinc200k-cosine  molmtd distill --config zinc200k --loss cosine --out runs/zinc200k-cosine
+#   student:runs/zinc200k-mse     molmtd distill --config zinc200k --loss mse    --out runs/zinc200k-mse
+#   student:zinc200k-gine-fp-bnll (shipped; run runs/zinc200k-fp) molmtd distill --config zinc200k --teachers morgan,featmorgan,atompair,torsion,maccs,avalon,erg,rdkit2d --out runs/zinc200k-fp
+#   student:runs/zinc200k-3d      molmtd distill --config zinc200k --teachers usrcat,rdkit3d,ani2x,ani,e3fp --out runs/zinc200k-3d
+# (--loss cosine|mse resets loss_kwargs: their projection heads use the defaults, hidden 512
+# and uniform teacher weights over per-dimension-averaged losses.)
 set -euo pipefail
-REPS=${REPS:-ecfp,rdkit2d,maccs,avalon,erg,chemnet,rxnfp,rxnmapper,featmorgan,atompair,torsion,student:zinc200k-gine-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k,random-student:moses20k}
+REPS=${REPS:-ecfp,rdkit2d,maccs,avalon,erg,chemnet,rxnfp,rxnmapper,featmorgan,atompair,torsion,student:zinc200k-gine-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k,random-student:moses20k,student:runs/zinc200k-cosine,student:runs/zinc200k-mse,student:zinc200k-gine-fp-bnll,student:runs/zinc200k-3d}
 molmtd benchmark --suite tdc-admet --reps "$REPS" --head mlp --seeds 5 --out benchmarks/results "$@"
