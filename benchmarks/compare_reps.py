@@ -34,6 +34,26 @@ def better_counts(summary: pd.DataFrame, rep: str) -> pd.Series:
     return (diff < 0).sum().astype(int)
 
 
+def identical_task_pairs(results: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(task, rep a, rep b) where two representations have the same test score on every seed.
+
+    Distinct embeddings practically never give identical scores on all seeds; a hit means two
+    labels were scored on the same cached embeddings (the failure fixed in the cache key).
+    """
+    keyed = results.set_index(["task", "rep", "seed"])["score"]
+    hits = []
+    for task, per_task in keyed.groupby(level="task"):
+        table = per_task.droplevel("task").unstack("seed")
+        seen: dict[tuple, str] = {}
+        for rep, row in table.iterrows():
+            key = tuple(row.round(12))
+            if key in seen:
+                hits.append((str(task), seen[key], str(rep)))
+            else:
+                seen[key] = str(rep)
+    return hits
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, nargs="+", help="results CSVs to concatenate")
@@ -52,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Mean rank over {results['task'].nunique()} tasks (tasks missing a rep are dropped)")
     for rep, value in ranks.items():
         print(f"  {rep:40s} {value:6.2f}")
+    pairs = identical_task_pairs(results)
+    print(
+        f"\nRepresentation pairs with identical test scores on every seed of a task: {len(pairs)}"
+    )
+    for task, a, b in pairs:
+        print(f"  {task}: {a} == {b}")
     if args.rep:
         n_tasks = summary[summary["rep"] == args.rep]["task"].nunique()
         print(f"\n{args.rep} has the better mean score than ... on n of {n_tasks} tasks")

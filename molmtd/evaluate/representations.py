@@ -130,6 +130,23 @@ class TeacherRep:
         return t.embed(smiles)
 
 
+def _shipped_model_identity(name: str) -> tuple[str, str]:
+    """(resolved model name, weights sha256 prefix) of a shipped model, for the cache key.
+
+    ``"default"`` resolves to the model it points to now, so a cached ``student:default``
+    embedding is never served after the default changes. An unknown name is returned as is
+    with an empty stamp (the error comes when embedding).
+    """
+    from molmtd.models import default_model_name, list_models
+
+    try:
+        resolved = default_model_name() if name == "default" else name
+    except FileNotFoundError:
+        return name, ""
+    card = list_models().get(resolved)
+    return (resolved, str(card["sha256"])[:16]) if card else (name, "")
+
+
 class StudentRep:
     """``student:PATH``: a trained student checkpoint through ``molmtd.featurizer``."""
 
@@ -148,8 +165,9 @@ class StudentRep:
                     h.update(f.name.encode())
                     h.update(f.read_bytes())
             stamp = h.hexdigest()[:16]
-        # a shipped model name ("default") is not a path: identify it by name
         where = str(p.resolve()) if p.exists() else path
+        if not p.exists():
+            where, stamp = _shipped_model_identity(path)
         self.config = {"rep": "student", "path": where, "content": stamp}
 
     def embed(

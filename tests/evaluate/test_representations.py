@@ -53,3 +53,13 @@ def test_student_spec_is_lazy():
     rep = get_representation("student:/nonexistent/model")
     assert rep.name == "student:/nonexistent/model"
     assert get_representation("random-student:small").config["config"] == "small"
+
+
+def test_shipped_student_cache_key_follows_the_weights():
+    from molmtd.models import default_model_name, list_models
+
+    names = sorted(list_models())
+    default = get_representation("student:default").config
+    assert default == get_representation(f"student:{default_model_name()}").config
+    keys = {get_representation(f"student:{n}").config["content"] for n in names}
+    assert len(keys) == len(names) and "" not in keys  # one key per set of weights
