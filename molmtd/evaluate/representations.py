@@ -11,7 +11,8 @@ Spec strings (``--reps``):
   split), no labels involved;
 - ``student:PATH``: ``molmtd.featurizer.Featurizer(model=PATH)``, imported lazily (PATH may
   also be a shipped model name such as ``default``); the cache key hashes the checkpoint
-  files' content, so a retrained student at the same path is re-embedded;
+  files' content, so a retrained student at the same path is re-embedded (for a shipped
+  name: the resolved model name and its weights' sha256);
 - ``random-student[:CONFIG]``: a randomly initialised student of the same architecture
   (the control), through ``molmtd.featurizer.random_featurizer(config)``.
 
