@@ -4,13 +4,13 @@ Concatenates the CSVs (e.g. the full-suite results and the 3D-teacher results, r
 same protocol), optionally keeps only the tasks of one of them, and prints the mean test rank
 of every representation (:func:`molmtd.evaluate.report.mean_ranks`) and, for ``--rep``, on
 how many tasks its seed-mean score is better than each other representation's. The README's
-"3D teachers on 9 tasks" ranks come from::
+"3D teachers" ranks (on the tasks the 3D teachers have) come from::
 
     python benchmarks/compare_reps.py benchmarks/results/tdc_admet/results_mlp.csv \\
         benchmarks/results/tdc_admet_3d/tdc_admet/results_mlp.csv \\
         --tasks-of benchmarks/results/tdc_admet_3d/tdc_admet/results_mlp.csv --exclude e3fp
 
-(without ``--exclude``: the 6 tasks that e3fp has); its "better on n of 22 tasks" counts come
+(without ``--exclude``: the tasks that e3fp has); its "better on n of 22 tasks" counts come
 from ``python benchmarks/compare_reps.py benchmarks/results/tdc_admet/results_mlp.csv --rep
 student:zinc200k-gine-bnll``.
 """
