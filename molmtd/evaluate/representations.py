@@ -116,7 +116,7 @@ class TeacherRep:
             raise ValueError(f"{self.name} requires a fit set")
         if hasattr(t, "raw_matrix") and hasattr(t, "_fit_raw"):
             fit_set = set(fit_smiles)
-            raw, mask = t.raw_matrix(smiles)
+            raw, mask = self._raw_matrix(smiles)
             rows = np.array([m and s in fit_set for s, m in zip(smiles, mask)], dtype=bool)
             t._fit_raw(raw[rows])
             bad = ~np.isfinite(raw)
@@ -129,6 +129,20 @@ class TeacherRep:
             return X.astype(np.float32), mask
         t.fit(list(fit_smiles))
         return t.embed(smiles)
+
+    def _raw_matrix(self, smiles: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The teacher's unscaled matrix, kept for the last list of SMILES.
+
+        Raw descriptors do not depend on the fit set, while the scaled embedding does; a
+        protocol with one fit set per seed (random splits) then computes them once per
+        dataset instead of once per seed.
+        """
+        digest = hashlib.sha256("\n".join(smiles).encode()).hexdigest()
+        memo = getattr(self, "_raw_memo", None)
+        if memo is None or memo[0] != digest:
+            raw, mask = self.teacher.raw_matrix(smiles)
+            memo = self._raw_memo = (digest, raw, mask)
+        return memo[1].copy(), memo[2].copy()
 
 
 def _shipped_model_identity(name: str) -> tuple[str, str]:

@@ -46,7 +46,11 @@ MMFF_OUTCOMES = ("converged", "not_converged", "no_params", "disabled")
 # Conformer generation and the shared cache
 # ---------------------------------------------------------------------------------------
 def generate_conformer(
-    mol: Any, seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000
+    mol: Any,
+    seed: int = 42,
+    mmff: bool = True,
+    mmff_max_iters: int = 2000,
+    embed_timeout: int = 0,
 ) -> Any | None:
     """One ETKDGv3 (+MMFF) conformer for ``mol`` (hydrogens are added to a copy).
 
@@ -60,6 +64,11 @@ def generate_conformer(
         Minimise with MMFF94 (kept only where it converges).
     mmff_max_iters
         MMFF iteration budget.
+    embed_timeout
+        Seconds ETKDG may spend on one attempt (RDKit's ``EmbedParameters.timeout``; 0: no
+        limit). A few molecules make ETKDG run for tens of minutes; with a limit they fail
+        (masked) instead. Unlike the other parameters the outcome then depends on the
+        machine's speed, for molecules near the limit only.
 
     Returns
     -------
@@ -73,6 +82,8 @@ def generate_conformer(
     params = rdDistGeom.ETKDGv3()
     params.randomSeed = int(seed)
     params.numThreads = 1
+    if embed_timeout > 0:
+        params.timeout = int(embed_timeout)
     cid = rdDistGeom.EmbedMolecule(molh, params)
     if cid < 0:
         params.useRandomCoords = True
@@ -123,6 +134,7 @@ class ConformerCache:
             "hits": 0,
             "generated": 0,
             "failed": 0,
+            "timed_out": 0,
             **{f"mmff_{k}": 0 for k in MMFF_OUTCOMES},
         }
 
@@ -132,12 +144,19 @@ class ConformerCache:
     def __len__(self) -> int:
         return len(self._data)
 
-    def get(self, mol: Any, seed: int, mmff: bool, mmff_max_iters: int) -> Any | None:
-        """Conformer of ``mol`` (canonicalised first), generated on a miss."""
+    def get(
+        self, mol: Any, seed: int, mmff: bool, mmff_max_iters: int, embed_timeout: int = 0
+    ) -> Any | None:
+        """Conformer of ``mol`` (canonicalised first), generated on a miss.
+
+        A failure that took at least ``embed_timeout`` seconds is counted as ``timed_out``.
+        """
+        import time
+
         from rdkit import Chem
 
         canonical = Chem.MolToSmiles(mol)
-        key = (canonical, int(seed), bool(mmff), int(mmff_max_iters))
+        key = (canonical, int(seed), bool(mmff), int(mmff_max_iters), int(embed_timeout))
         self.stats["requests"] += 1
         if key in self._data:
             self.stats["hits"] += 1
@@ -146,14 +165,17 @@ class ConformerCache:
         # Generate from the canonical SMILES so atom order does not depend on the input.
         canon_mol = Chem.MolFromSmiles(canonical)
         confmol = None
+        start = time.perf_counter()
         if canon_mol is not None:
             try:
-                confmol = generate_conformer(canon_mol, seed, mmff, mmff_max_iters)
+                confmol = generate_conformer(canon_mol, seed, mmff, mmff_max_iters, embed_timeout)
             except Exception:  # RDKit raises on a few pathological inputs
                 confmol = None
         self.stats["generated"] += 1
         if confmol is None:
             self.stats["failed"] += 1
+            if embed_timeout > 0 and time.perf_counter() - start >= embed_timeout:
+                self.stats["timed_out"] += 1
         else:
             self.stats[f"mmff_{confmol.GetProp(MMFF_PROP)}"] += 1
         self._data[key] = confmol
@@ -167,17 +189,22 @@ CONFORMER_CACHE = ConformerCache()
 
 
 def get_conformer(
-    smiles: str, seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000
+    smiles: str,
+    seed: int = 42,
+    mmff: bool = True,
+    mmff_max_iters: int = 2000,
+    embed_timeout: int = 0,
 ) -> Any | None:
     """Cached conformer (Mol with H) for a SMILES; None if invalid or embedding failed."""
     mol = parse_smiles(smiles)
     if mol is None:
         return None
-    return CONFORMER_CACHE.get(mol, seed, mmff, mmff_max_iters)
+    return CONFORMER_CACHE.get(mol, seed, mmff, mmff_max_iters, embed_timeout)
 
 
 def conformer_stats() -> dict[str, int]:
-    """Process-wide conformer counters: requests, hits, generated, failed, mmff_<outcome>."""
+    """Process-wide conformer counters: requests, hits, generated, failed (of which
+    timed_out), mmff_<outcome>."""
     return {**CONFORMER_CACHE.stats, "cached": len(CONFORMER_CACHE)}
 
 
@@ -186,6 +213,23 @@ def set_conformer_cache_size(maxsize: int) -> None:
     CONFORMER_CACHE.maxsize = int(maxsize)
     while len(CONFORMER_CACHE._data) > CONFORMER_CACHE.maxsize:
         CONFORMER_CACHE._data.popitem(last=False)
+
+
+_DEFAULT_EMBED_TIMEOUT = 0
+
+
+def set_default_embed_timeout(seconds: int) -> None:
+    """ETKDG time limit for 3D teachers constructed later without ``embed_timeout``.
+
+    0 (the initial value) means no limit. A teacher records its limit in its config (and so
+    in its config hash) when constructed, so changing this default never changes a teacher
+    that already exists. Used by drivers that build teachers from names
+    (``benchmarks/tdc_3d_teachers.py --embed-timeout``).
+    """
+    global _DEFAULT_EMBED_TIMEOUT
+    if seconds < 0:
+        raise ValueError(f"embed_timeout must be >= 0 seconds, got {seconds}")
+    _DEFAULT_EMBED_TIMEOUT = int(seconds)
 
 
 def clear_conformer_cache() -> None:
@@ -207,13 +251,23 @@ class ConformerMixin:
     reject_statuses: tuple[str, ...] = ("conformer_failed",)
     conformer_params: dict[str, Any]
 
-    def _init_conformer(self, seed: int, mmff: bool, mmff_max_iters: int) -> None:
+    def _init_conformer(
+        self, seed: int, mmff: bool, mmff_max_iters: int, embed_timeout: int | None = None
+    ) -> None:
+        if embed_timeout is None:
+            embed_timeout = _DEFAULT_EMBED_TIMEOUT
+        if embed_timeout < 0:
+            raise ValueError(f"embed_timeout must be >= 0 seconds, got {embed_timeout}")
         self.conformer_params = {
             "method": "ETKDGv3+MMFF94" if mmff else "ETKDGv3",
             "seed": int(seed),
             "mmff": bool(mmff),
             "mmff_max_iters": int(mmff_max_iters),
         }
+        # Only a set limit enters the config: teachers without one keep the hashes that
+        # built stores and embedding caches were written under.
+        if embed_timeout > 0:
+            self.conformer_params["embed_timeout"] = int(embed_timeout)
 
     def _reject(self, mol: Any) -> str | None:
         return None
@@ -226,7 +280,9 @@ class ConformerMixin:
         if reason is not None:
             return None, reason
         p = self.conformer_params
-        confmol = CONFORMER_CACHE.get(mol, p["seed"], p["mmff"], p["mmff_max_iters"])
+        confmol = CONFORMER_CACHE.get(
+            mol, p["seed"], p["mmff"], p["mmff_max_iters"], p.get("embed_timeout", 0)
+        )
         if confmol is None:
             return None, "conformer_failed"
         return confmol, "ok"
@@ -290,8 +346,9 @@ class ANITeacher(ConformerMixin, MolTeacher):
         the sum of that element's AEVs divided by the total atom count, concatenated
         (4 x 384 = 1,536; the four blocks sum to the mean pooling; an absent element's block
         is exactly 0 because it contributes nothing).
-    seed, mmff, mmff_max_iters
-        Conformer parameters (see :func:`generate_conformer`).
+    seed, mmff, mmff_max_iters, embed_timeout
+        Conformer parameters (see :func:`generate_conformer`; ``embed_timeout=None`` takes
+        :func:`set_default_embed_timeout`'s value, initially 0 = no limit).
 
     Molecules with any element outside :attr:`ELEMENTS` are masked (status
     ``element_unsupported``): only about 40% of MOSES is pure H/C/N/O; see ``ani2x``.
@@ -306,14 +363,19 @@ class ANITeacher(ConformerMixin, MolTeacher):
     AEV_DIM = 384
 
     def __init__(
-        self, pooling: str = "mean", seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000
+        self,
+        pooling: str = "mean",
+        seed: int = 42,
+        mmff: bool = True,
+        mmff_max_iters: int = 2000,
+        embed_timeout: int | None = None,
     ) -> None:
         super().__init__()
         if pooling not in ("mean", "element"):
             raise ValueError(f"pooling must be 'mean' or 'element', got {pooling!r}")
         self.pooling = pooling
         self.dim = self.AEV_DIM * (1 if pooling == "mean" else len(self.ELEMENTS))
-        self._init_conformer(seed, mmff, mmff_max_iters)
+        self._init_conformer(seed, mmff, mmff_max_iters, embed_timeout)
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -414,9 +476,15 @@ class USRCATTeacher(ConformerMixin, MolTeacher):
     family = FAMILY
     dim = 60
 
-    def __init__(self, seed: int = 42, mmff: bool = True, mmff_max_iters: int = 2000) -> None:
+    def __init__(
+        self,
+        seed: int = 42,
+        mmff: bool = True,
+        mmff_max_iters: int = 2000,
+        embed_timeout: int | None = None,
+    ) -> None:
         super().__init__()
-        self._init_conformer(seed, mmff, mmff_max_iters)
+        self._init_conformer(seed, mmff, mmff_max_iters, embed_timeout)
 
     def _featurize(self, mol: Any) -> np.ndarray:
         from rdkit import Chem
@@ -461,9 +529,10 @@ class RDKit3DTeacher(ConformerMixin, RobustScaledTeacher):
         seed: int = 42,
         mmff: bool = True,
         mmff_max_iters: int = 2000,
+        embed_timeout: int | None = None,
     ) -> None:
         super().__init__(clip=clip, max_nonfinite_frac=max_nonfinite_frac)
-        self._init_conformer(seed, mmff, mmff_max_iters)
+        self._init_conformer(seed, mmff, mmff_max_iters, embed_timeout)
 
     def descriptor_names(self) -> list[str]:
         names = [f"{block}_{i}" for block, n in _RDKIT3D_BLOCKS for i in range(n)]
@@ -526,6 +595,7 @@ class E3FPTeacher(ConformerMixin, MolTeacher):
         seed: int = 42,
         mmff: bool = True,
         mmff_max_iters: int = 2000,
+        embed_timeout: int | None = None,
     ) -> None:
         super().__init__()
         if bits <= 0 or bits & (bits - 1):
@@ -537,7 +607,7 @@ class E3FPTeacher(ConformerMixin, MolTeacher):
         self.level = int(level)
         self.radius_multiplier = float(radius_multiplier)
         self.stereo = bool(stereo)
-        self._init_conformer(seed, mmff, mmff_max_iters)
+        self._init_conformer(seed, mmff, mmff_max_iters, embed_timeout)
 
     def _params(self) -> dict[str, Any]:
         return {

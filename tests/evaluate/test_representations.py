@@ -49,6 +49,24 @@ def test_rdkit2d_fitted_on_fit_set_only(tmp_path):
     assert not hit and not np.allclose(X, X2)  # another fit set -> another scaling
 
 
+def test_rdkit2d_raw_descriptors_computed_once_per_row_list(tmp_path, monkeypatch):
+    """One fit set per seed (random splits) reuses the raw matrix; the scaling is refitted."""
+    smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    rep = get_representation("rdkit2d")
+    calls = []
+    raw_matrix = rep.teacher.raw_matrix
+    monkeypatch.setattr(rep.teacher, "raw_matrix", lambda s: calls.append(len(s)) or raw_matrix(s))
+    fits = [smiles[:4], smiles[1:5], smiles[2:]]
+    got = [rep.embed(smiles, fit_smiles=f)[0] for f in fits]
+    assert calls == [6]
+    for f, X in zip(fits, got):
+        fresh = get_representation("rdkit2d").embed(smiles, fit_smiles=f)[0]
+        np.testing.assert_array_equal(X, fresh)
+    assert not np.allclose(got[0], got[1])
+    rep.embed(smiles[:5], fit_smiles=smiles[:4])  # another row list: computed again
+    assert calls == [6, 5]
+
+
 def test_student_spec_is_lazy():
     rep = get_representation("student:/nonexistent/model")
     assert rep.name == "student:/nonexistent/model"

@@ -246,3 +246,59 @@ def test_pickle_and_registry(name: str, fitted_rdkit3d: RDKit3DTeacher) -> None:
     np.testing.assert_array_equal(X, X2)
     np.testing.assert_array_equal(mask, mask2)
     assert clone.config_hash == teacher.config_hash
+
+
+# A pgp_broccatelli molecule on which ETKDG runs for minutes (seen in a benchmark run).
+ETKDG_STALL = "O[C@H](COc1cccc2ncccc12)CN1CCN(C2c3ccccc3[C@H]3[C@H](c4ccccc42)C3(F)F)CC1"
+
+
+def test_embed_timeout_absent_from_default_config() -> None:
+    """Without a limit the config (and so the hash of built stores and caches) is unchanged."""
+    from molmtd.teachers.conformers import set_default_embed_timeout
+
+    for name in ("usrcat", "ani2x", "e3fp", "rdkit3d"):
+        plain = get_teacher(name)
+        assert "embed_timeout" not in plain.config["conformer"]
+        assert plain.config_hash == get_teacher(name, embed_timeout=0).config_hash
+        limited = get_teacher(name, embed_timeout=30)
+        assert limited.config["conformer"]["embed_timeout"] == 30
+        assert limited.config_hash != plain.config_hash
+    try:
+        set_default_embed_timeout(30)
+        assert (
+            get_teacher("usrcat").config_hash == get_teacher("usrcat", embed_timeout=30).config_hash
+        )
+        assert "embed_timeout" not in plain.config["conformer"]  # built teachers keep theirs
+    finally:
+        set_default_embed_timeout(0)
+    assert "embed_timeout" not in get_teacher("usrcat").config["conformer"]
+    with pytest.raises(ValueError, match="embed_timeout"):
+        get_teacher("usrcat", embed_timeout=-1)
+
+
+def test_embed_timeout_same_geometry_when_within_limit() -> None:
+    from molmtd.teachers.conformers import generate_conformer
+
+    mol = Chem.MolFromSmiles(HCNO[1])
+    a = generate_conformer(mol).GetConformer().GetPositions()
+    b = generate_conformer(mol, embed_timeout=30).GetConformer().GetPositions()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_embed_timeout_stops_a_stalling_molecule() -> None:
+    """The limit turns a minutes-long ETKDG run into a masked row within seconds."""
+    import subprocess
+    import sys
+
+    code = (
+        "from molmtd.teachers import get_teacher\n"
+        "from molmtd.teachers.conformers import conformer_stats\n"
+        f"X, mask = get_teacher('usrcat', embed_timeout=1).embed([{ETKDG_STALL!r}, 'CCO'])\n"
+        "s = conformer_stats()\n"
+        "print([bool(m) for m in mask], s['failed'], s['timed_out'])\n"
+    )
+    # in a subprocess: if the limit were ignored, the test fails at the timeout, not hangs
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split()[-4:] == ["[False,", "True]", "1", "1"]
