@@ -6,6 +6,10 @@ Rules:
 - rank: within each task, representations are ranked on their mean score (1 = best;
   lower is better for MAE/RMSE, higher for the rest; ties share the average rank); the mean
   rank averages over the tasks where *every* compared representation has results;
+- mean score per metric (the paper protocol's headline: mean AUROC over classification sets,
+  mean R² over regression sets): the plain mean of the per-task mean scores over the tasks
+  where every representation has results, for metrics on a common scale across tasks (AUROC,
+  AUPRC, R², Spearman; not MAE/RMSE, whose units differ between tasks);
 - win/tie/loss vs the reference (ECFP): a tie when the intervals mean ± std overlap
   (``|m_a - m_ref| <= s_a + s_ref``), otherwise a win or loss by the metric's direction.
 """
@@ -67,6 +71,27 @@ def mean_ranks(summary: pd.DataFrame) -> pd.Series:
     return rank_table(summary).mean(axis=0).sort_values()
 
 
+#: Metrics whose per-task values share a scale, so a mean over tasks means something.
+AVERAGEABLE_METRICS = ("auroc", "auprc", "r2", "spearman")
+
+
+def mean_scores(summary: pd.DataFrame) -> pd.DataFrame:
+    """Metric x rep mean of per-task mean scores, plus ``n_tasks`` (module rule).
+
+    Only tasks where every representation has a result enter, as for :func:`mean_ranks`;
+    metrics outside :data:`AVERAGEABLE_METRICS` are left out.
+    """
+    complete = set(rank_table(summary).index)
+    sub = summary[summary["task"].isin(complete) & summary["metric"].isin(AVERAGEABLE_METRICS)]
+    if sub.empty:
+        return pd.DataFrame()
+    reps = list(dict.fromkeys(summary["rep"]))
+    table = sub.pivot_table(index="metric", columns="rep", values="mean", aggfunc="mean")
+    table = table.reindex(columns=reps)
+    table.insert(0, "n_tasks", sub.groupby("metric")["task"].nunique())
+    return table
+
+
 def win_tie_loss(summary: pd.DataFrame, reference: str = "ecfp") -> pd.DataFrame:
     """Wins/ties/losses of each representation against ``reference`` (module rule)."""
     rows = []
@@ -114,6 +139,16 @@ def markdown_report(summary: pd.DataFrame, title: str, reference: str = "ecfp") 
     lines += ["", f"## Mean rank (over {n_tasks} tasks with every representation; 1 = best)",
               "", "| rep | mean rank |", "|---|---|"]  # fmt: skip
     lines += [f"| {rep} | {r:.2f} |" for rep, r in ranks.items()]
+    scores = mean_scores(summary)
+    if len(scores):
+        lines += ["", "## Mean score per metric (same tasks; per-task means averaged)", "",
+                  "| metric | tasks | " + " | ".join(reps) + " |",
+                  "|---|---|" + "---|" * len(reps)]  # fmt: skip
+        for metric, row in scores.iterrows():
+            vals = row[reps].astype(float)
+            best = vals.max()
+            cells = [f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in vals]
+            lines.append(f"| {metric} ↑ | {int(row['n_tasks'])} | " + " | ".join(cells) + " |")
     if reference in reps and len(reps) > 1:
         wtl = win_tie_loss(summary, reference)
         lines += ["", f"## Win / tie / loss vs {reference} (tie: mean ± std intervals overlap)",

@@ -8,6 +8,7 @@ import pytest
 from molmtd.evaluate.report import (
     markdown_report,
     mean_ranks,
+    mean_scores,
     rank_table,
     summarize,
     validation_rank_table,
@@ -96,3 +97,15 @@ def test_leaderboard_comparison(tmp_path):
     # ecfp: A 1.0 vs 0.7 (MAE, worse), B 0.8 vs 0.75 (AUROC, better) -> 1/2
     assert "- ecfp better than pub (mean) on 1/2 tasks" in md
     assert "- x better than pub (mean) on 1/2 tasks" in md
+
+
+def test_mean_scores_only_common_scale_metrics_and_complete_tasks():
+    res = _results()
+    extra = res[(res["task"] == "B") & (res["rep"] != "y")].assign(task="C")  # y missing on C
+    s = summarize(pd.concat([res, extra]))
+    table = mean_scores(s)
+    assert list(table.index) == ["auroc"]  # MAE is not averaged across tasks
+    assert table.loc["auroc", "n_tasks"] == 1  # C lacks y, so only B counts
+    assert table.loc["auroc", "x"] == pytest.approx(0.70)
+    assert table.loc["auroc", "y"] == pytest.approx(0.80)
+    assert "## Mean score per metric" in markdown_report(s, "t")
