@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from molmtd.evaluate.report import mean_ranks, summarize
+from molmtd.evaluate.report import mean_ranks, rank_table, summarize
 
 
 def better_counts(summary: pd.DataFrame, rep: str) -> pd.Series:
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         results = results[results["task"].isin(set(pd.read_csv(args.tasks_of)["task"]))]
     summary = summarize(results)
     ranks = mean_ranks(summary)
-    print(f"Mean rank over {results['task'].nunique()} tasks (tasks missing a rep are dropped)")
+    n_ranked, n_tasks = len(rank_table(summary)), results["task"].nunique()
+    print(f"Mean rank over {n_ranked} of {n_tasks} tasks (tasks missing a rep are dropped)")
     for rep, value in ranks.items():
         print(f"  {rep:40s} {value:6.2f}")
     pairs = identical_task_pairs(results)
