@@ -104,6 +104,8 @@ class TeacherRep:
         for key in ("median", "scale", "n_fit"):
             cfg.pop(key, None)
         self.config = {"rep": spec, "teacher": name, **cfg, **(extra or {})}
+        # (SMILES digest, raw matrix, mask) of the last row list: see _raw_matrix
+        self._raw_memo: tuple[str, np.ndarray, np.ndarray] | None = None
 
     def embed(
         self, smiles: Sequence[str], fit_smiles: Sequence[str] | None = None
@@ -135,10 +137,10 @@ class TeacherRep:
 
         Raw descriptors do not depend on the fit set, while the scaled embedding does; a
         protocol with one fit set per seed (random splits) then computes them once per
-        dataset instead of once per seed.
+        dataset instead of once per seed. One matrix is kept (HIV: 41k x 217 float64, 71 MB).
         """
         digest = hashlib.sha256("\n".join(smiles).encode()).hexdigest()
-        memo = getattr(self, "_raw_memo", None)
+        memo = self._raw_memo
         if memo is None or memo[0] != digest:
             raw, mask = self.teacher.raw_matrix(smiles)
             memo = self._raw_memo = (digest, raw, mask)
