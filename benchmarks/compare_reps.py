@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         results = results[results["task"].isin(set(pd.read_csv(args.tasks_of)["task"]))]
     summary = summarize(results)
     ranks = mean_ranks(summary)
-    n_ranked, n_tasks = len(rank_table(summary)), results["task"].nunique()
-    print(f"Mean rank over {n_ranked} of {n_tasks} tasks (tasks missing a rep are dropped)")
+    n_ranked, n_read = len(rank_table(summary)), results["task"].nunique()
+    print(f"Mean rank over {n_ranked} of {n_read} tasks (tasks missing a rep are dropped)")
     for rep, value in ranks.items():
         print(f"  {rep:40s} {value:6.2f}")
     pairs = identical_task_pairs(results)

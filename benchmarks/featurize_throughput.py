@@ -20,7 +20,7 @@ import torch
 
 from molmtd.data.corpus import load_corpus
 from molmtd.featurizer import Featurizer
-from molmtd.models import default_model_name, list_models
+from molmtd.models import list_models, model_dir
 from molmtd.teachers import get_teacher
 
 
@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     smiles = list(load_corpus("moses-test", n=args.n, seed=1))
-    name = default_model_name() if args.model == "default" else args.model
+    name = model_dir(args.model, verify=False).name  # resolves "default"
     rows = []
     for n_jobs in (1, 2):
         feat = Featurizer(model=name, n_jobs=n_jobs, batch_size=256)

@@ -154,14 +154,14 @@ def _shipped_model_identity(name: str) -> tuple[str, str]:
     embedding is never served after the default changes. An unknown name is returned as is
     with an empty stamp (the error comes when embedding).
     """
-    from molmtd.models import default_model_name, list_models
+    from molmtd.models import CARD_FILE, model_dir
 
     try:
-        resolved = default_model_name() if name == "default" else name
-    except FileNotFoundError:
+        folder = model_dir(name, verify=False)  # resolves "default"; hashing comes at load
+    except (KeyError, FileNotFoundError):
         return name, ""
-    card = list_models().get(resolved)
-    return (resolved, str(card["sha256"])[:16]) if card else (name, "")
+    card = json.loads((folder / CARD_FILE).read_text())
+    return folder.name, str(card["sha256"])[:16]
 
 
 class StudentRep:
@@ -173,7 +173,6 @@ class StudentRep:
         self.path = path
         self.name = spec
         p = Path(path)
-        stamp = ""
         if p.exists():
             files = sorted(p.rglob("*")) if p.is_dir() else [p]
             h = hashlib.sha256()
@@ -181,9 +180,8 @@ class StudentRep:
                 if f.is_file():
                     h.update(f.name.encode())
                     h.update(f.read_bytes())
-            stamp = h.hexdigest()[:16]
-        where = str(p.resolve()) if p.exists() else path
-        if not p.exists():
+            where, stamp = str(p.resolve()), h.hexdigest()[:16]
+        else:
             where, stamp = _shipped_model_identity(path)
         self.config = {"rep": "student", "path": where, "content": stamp}
 
