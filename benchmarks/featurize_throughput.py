@@ -37,6 +37,9 @@ def main() -> None:
         "--n-teachers", type=int, default=100, help="molecules for the teacher stack"
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--batch-size", type=int, default=Featurizer().batch_size, help="molecules per forward"
+    )
     parser.add_argument("--model", default="default", help="shipped model name (molmtd models)")
     parser.add_argument(
         "--append", action="store_true", help="add the rows to --out instead of replacing it"
@@ -50,7 +53,7 @@ def main() -> None:
     name = model_dir(args.model, verify=False).name  # resolves "default"
     rows = []
     for n_jobs in (1, 2):
-        feat = Featurizer(model=name, n_jobs=n_jobs, batch_size=256)
+        feat = Featurizer(model=name, n_jobs=n_jobs, batch_size=args.batch_size)
         feat.transform(smiles[:64])  # load weights, warm up
         rows.append(
             {
@@ -87,6 +90,7 @@ def main() -> None:
     table = pd.DataFrame(rows)
     table["speedup_vs_teacher_stack"] = table["mol_per_s"] / stack
     table["threads"] = args.threads
+    table["batch_size"] = args.batch_size
     table["load_avg_1m"] = os.getloadavg()[0]
     table["date"] = time.strftime("%Y-%m-%dT%H:%M%z")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -243,3 +243,11 @@ def test_molecule_rdkit_reads_but_featuriser_rejects(
 def test_graph_path_progress_bar(student_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     Featurizer(model=student_dir, verbose=True).transform(SMILES)
     assert "5/5" in capsys.readouterr().err
+
+
+def test_batch_size_does_not_change_rows(student_dir: Path) -> None:
+    smiles = SMILES * 7
+    default = Featurizer(model=student_dir).transform(smiles)
+    for batch_size in (1, 5, 256):
+        other = Featurizer(model=student_dir, batch_size=batch_size).transform(smiles)
+        np.testing.assert_allclose(other, default, rtol=1e-5, atol=1e-6)

@@ -27,9 +27,12 @@ Registered names: ``ani`` (ANI-1x AEVs, 384 mean-pooled or 1,536 per-element), `
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -151,8 +154,6 @@ class ConformerCache:
 
         A failure that took at least ``embed_timeout`` seconds is counted as ``timed_out``.
         """
-        import time
-
         from rdkit import Chem
 
         canonical = Chem.MolToSmiles(mol)
@@ -230,6 +231,123 @@ def set_default_embed_timeout(seconds: int) -> None:
     if seconds < 0:
         raise ValueError(f"embed_timeout must be >= 0 seconds, got {seconds}")
     _DEFAULT_EMBED_TIMEOUT = int(seconds)
+
+
+def _pickle_options() -> int:
+    """Keep the MMFF outcome property and full-precision coordinates across processes."""
+    from rdkit import Chem
+
+    opts = Chem.PropertyPickleOptions
+    return int(opts.AllProps | opts.CoordsAsDouble)
+
+
+def _generate_for_prefetch(
+    job: tuple[str, int, bool, int, int],
+) -> tuple[str, bytes | None, float]:
+    """Worker of :func:`prefetch_conformers`: (canonical SMILES, conformer binary, seconds)."""
+    from rdkit import Chem
+
+    canonical, seed, mmff, mmff_max_iters, embed_timeout = job
+    start = time.perf_counter()
+    confmol = None
+    canon_mol = Chem.MolFromSmiles(canonical)
+    if canon_mol is not None:
+        try:
+            confmol = generate_conformer(canon_mol, seed, mmff, mmff_max_iters, embed_timeout)
+        except Exception:  # RDKit raises on a few pathological inputs
+            confmol = None
+    elapsed = time.perf_counter() - start
+    if confmol is None:
+        return canonical, None, elapsed
+    return canonical, confmol.ToBinary(_pickle_options()), elapsed
+
+
+def prefetch_conformers(
+    smiles: Sequence[str],
+    n_jobs: int = 2,
+    seed: int = 42,
+    mmff: bool = True,
+    mmff_max_iters: int = 2000,
+    embed_timeout: int = 0,
+    progress: bool = True,
+) -> int:
+    """Generate the conformers of ``smiles`` in ``n_jobs`` processes into the shared cache.
+
+    The 3D teachers then find every conformer in :data:`CONFORMER_CACHE` instead of
+    generating them one by one in this process. Each worker runs the same
+    :func:`generate_conformer` at the same seed with one ETKDG thread, so the geometries are
+    those a serial run gives (molecules near ``embed_timeout`` aside, as there). The counters
+    of :func:`conformer_stats` count the work as if it had been done here. Invalid SMILES and
+    molecules already cached are skipped; the cache must be large enough to hold them all
+    (:func:`set_conformer_cache_size`), or the earliest are evicted.
+
+    Returns
+    -------
+    Number of conformers generated (failures included).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rdkit import Chem
+
+    cache = CONFORMER_CACHE
+    params = (int(seed), bool(mmff), int(mmff_max_iters), int(embed_timeout))
+    todo: list[str] = []
+    seen: set[str] = set()
+    for smi in smiles:
+        mol = parse_smiles(smi)
+        if mol is None:
+            continue
+        canonical = Chem.MolToSmiles(mol)
+        if canonical in seen or (canonical, *params) in cache._data:
+            continue
+        seen.add(canonical)
+        todo.append(canonical)
+    if len(todo) > cache.maxsize:
+        warnings.warn(
+            f"prefetching {len(todo)} conformers into a cache of {cache.maxsize}: the "
+            "earliest will be evicted (set_conformer_cache_size)",
+            stacklevel=2,
+        )
+    jobs = [(c, *params) for c in todo]
+
+    def insert(canonical: str, binary: bytes | None, elapsed: float) -> None:
+        confmol = None if binary is None else Chem.Mol(binary)
+        cache.stats["generated"] += 1
+        if confmol is None:
+            cache.stats["failed"] += 1
+            if embed_timeout > 0 and elapsed >= embed_timeout:
+                cache.stats["timed_out"] += 1
+        else:
+            cache.stats[f"mmff_{confmol.GetProp(MMFF_PROP)}"] += 1
+        cache._data[(canonical, *params)] = confmol
+        while len(cache._data) > cache.maxsize:
+            cache._data.popitem(last=False)
+
+    bar = None
+    if progress and jobs:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="conformers", unit="mol")
+    if n_jobs <= 1:
+        results = map(_generate_for_prefetch, jobs)
+        for result in results:
+            insert(*result)
+            if bar is not None:
+                bar.update()
+    elif jobs:
+        # spawn, not fork: the parent may hold torch/OpenMP threads that a fork would copy
+        # mid-state.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=context) as pool:
+            # Small chunks: a few molecules take minutes, and one slow chunk must not hold
+            # back a worker's whole share.
+            for result in pool.map(_generate_for_prefetch, jobs, chunksize=4):
+                insert(*result)
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    return len(jobs)
 
 
 def clear_conformer_cache() -> None:

@@ -18,6 +18,7 @@ from molmtd.teachers.conformers import (
     clear_conformer_cache,
     conformer_stats,
     get_conformer,
+    prefetch_conformers,
 )
 
 torch.set_num_threads(1)
@@ -302,3 +303,29 @@ def test_embed_timeout_stops_a_stalling_molecule() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split()[-4:] == ["[False,", "True]", "1", "1"]
+
+
+def test_prefetch_in_processes_gives_the_serial_conformers() -> None:
+    smiles = BATCH + HCNO
+    clear_conformer_cache()
+    X_serial, mask_serial = get_teacher("usrcat").embed(smiles)
+    serial = {s: get_conformer(s) for s in HCNO}
+    serial_stats = conformer_stats()
+
+    clear_conformer_cache()
+    n = prefetch_conformers(smiles, n_jobs=2, progress=False)
+    stats = conformer_stats()
+    assert n == serial_stats["generated"] == stats["generated"]
+    assert stats["failed"] == serial_stats["failed"]
+    assert stats["mmff_converged"] == serial_stats["mmff_converged"]
+    X, mask = get_teacher("usrcat").embed(smiles)
+    assert conformer_stats()["generated"] == n  # every conformer came from the prefetch
+    np.testing.assert_array_equal(mask, mask_serial)
+    np.testing.assert_array_equal(X, X_serial)
+    for s, mol in serial.items():
+        got = get_conformer(s)
+        np.testing.assert_array_equal(
+            got.GetConformer().GetPositions(), mol.GetConformer().GetPositions()
+        )
+        assert got.GetProp(MMFF_PROP) == mol.GetProp(MMFF_PROP)
+    assert prefetch_conformers(smiles, n_jobs=2, progress=False) == 0  # all cached already
