@@ -88,6 +88,32 @@ def test_rows_are_independent_of_batch_composition(nci_smiles):
     torch.testing.assert_close(full[4:5], single, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gine_no_grad_path_equals_pyg_forward(nci_smiles, threads):
+    """Without autograd GINE skips PyG's propagate; it must give PyG's numbers."""
+    from molmtd.backbones import gnn
+
+    torch.manual_seed(0)
+    model = build_backbone({"name": "gine", "num_layers": 3, "readout": "concat"}).eval()
+    for conv in model.convs:  # a non-zero eps, as after training
+        conv.eps.data.fill_(0.3)
+    batch = model.collate(nci_smiles[:40])
+    calls = []
+    original = gnn._gine_no_grad
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        gnn._gine_no_grad = lambda *a: calls.append(1) or original(*a)
+        with torch.no_grad():
+            fused = model(batch)
+        reference = model(batch).detach()  # autograd on: PyG's GINEConv.forward
+    finally:
+        gnn._gine_no_grad = original
+        torch.set_num_threads(previous)
+    assert len(calls) == 3
+    torch.testing.assert_close(fused, reference, atol=1e-6, rtol=1e-6)
+
+
 def test_invalid_smiles_names_index_and_smiles(nci_smiles):
     model = build_backbone({"name": "gine", **SMALL})
     with pytest.raises(ValueError, match=r"index 2.*'C1CC\(N'"):
