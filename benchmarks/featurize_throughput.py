@@ -3,7 +3,7 @@
     python benchmarks/featurize_throughput.py --n 2000 --n-teachers 100 --threads 2 [--model NAME] [--append]
 
 The student is timed end to end through ``Featurizer`` (parsing, graph featurisation, forward
-pass); the teacher stack is every teacher the shipped model was distilled from, run one after
+pass), in float32 and with ``precision="bfloat16"``; the teacher stack is every teacher the shipped model was distilled from, run one after
 another on one process (3D teachers share one conformer per molecule). Writes
 ``benchmarks/results/featurize_throughput.csv``.
 """
@@ -52,12 +52,15 @@ def main() -> None:
     smiles = list(load_corpus("moses-test", n=args.n, seed=1))
     name = model_dir(args.model, verify=False).name  # resolves "default"
     rows = []
-    for n_jobs in (1, 2):
-        feat = Featurizer(model=name, n_jobs=n_jobs, batch_size=args.batch_size)
+    for n_jobs, precision in ((1, "float32"), (2, "float32"), (2, "bfloat16")):
+        feat = Featurizer(
+            model=name, n_jobs=n_jobs, batch_size=args.batch_size, precision=precision
+        )
         feat.transform(smiles[:64])  # load weights, warm up
+        suffix = "" if precision == "float32" else f", {precision}"
         rows.append(
             {
-                "what": f"molmtd student ({name}), n_jobs={n_jobs}",
+                "what": f"molmtd student ({name}), n_jobs={n_jobs}{suffix}",
                 "n": args.n,
                 "mol_per_s": rate(lambda f=feat: f.transform(smiles), args.n),
             }

@@ -251,3 +251,37 @@ def test_batch_size_does_not_change_rows(student_dir: Path) -> None:
     for batch_size in (1, 5, 256):
         other = Featurizer(model=student_dir, batch_size=batch_size).transform(smiles)
         np.testing.assert_allclose(other, default, rtol=1e-5, atol=1e-6)
+
+
+def test_bfloat16_rows_are_close_to_float32_and_keep_the_contract(student_dir: Path) -> None:
+    inputs = [*SMILES * 3, "not_a_smiles"]
+    exact = Featurizer(model=student_dir, on_error="nan").transform(inputs)
+    feat = Featurizer(model=student_dir, on_error="nan", precision="bfloat16")
+    fast = feat.transform(inputs)
+    assert fast.dtype == np.float32 and fast.shape == exact.shape
+    assert feat.valid_mask_.tolist() == [True] * 15 + [False]
+    assert np.isnan(fast[-1]).all()
+    a, b = exact[:-1], fast[:-1]
+    assert not np.array_equal(a, b)  # the forward pass really ran in bfloat16
+    relative = np.linalg.norm(a - b, axis=1) / np.linalg.norm(a, axis=1)
+    assert relative.max() < 0.02
+
+
+def test_unknown_precision_is_named(student_dir: Path) -> None:
+    with pytest.raises(ValueError, match="'float16'"):
+        Featurizer(model=student_dir, precision="float16").transform(SMILES)  # type: ignore[arg-type]
+
+
+def test_cli_precision_flag(student_dir: Path, tmp_path: Path) -> None:
+    from molmtd.cli import main
+
+    src = tmp_path / "in.smi"
+    src.write_text("\n".join(SMILES) + "\n")
+    exact, fast = tmp_path / "exact.npy", tmp_path / "fast.npy"
+    for out, flags in ((exact, []), (fast, ["--precision", "bfloat16"])):
+        assert (
+            main(["featurize", str(src), "--model", str(student_dir), "-o", str(out), *flags]) == 0
+        )
+    a, b = np.load(exact), np.load(fast)
+    assert a.shape == b.shape == (5, 32) and not np.array_equal(a, b)
+    np.testing.assert_allclose(b, a, rtol=0.05, atol=0.05)

@@ -13,6 +13,8 @@ Spec strings (``--reps``):
   also be a shipped model name such as ``default``); the cache key hashes the checkpoint
   files' content, so a retrained student at the same path is re-embedded (for a shipped
   name: the resolved model name and its weights' sha256);
+- ``student-bf16:PATH``: the same student with ``Featurizer(precision="bfloat16")`` (its
+  forward pass in bfloat16), to measure what the faster precision costs downstream;
 - ``random-student[:CONFIG]``: a randomly initialised student of the same architecture
   (the control), through ``molmtd.featurizer.random_featurizer(config)``.
 
@@ -169,9 +171,10 @@ class StudentRep:
 
     requires_fit = False
 
-    def __init__(self, path: str, spec: str) -> None:
+    def __init__(self, path: str, spec: str, precision: str = "float32") -> None:
         self.path = path
         self.name = spec
+        self.precision = precision
         p = Path(path)
         if p.exists():
             files = sorted(p.rglob("*")) if p.is_dir() else [p]
@@ -184,13 +187,15 @@ class StudentRep:
         else:
             where, stamp = _shipped_model_identity(path)
         self.config = {"rep": "student", "path": where, "content": stamp}
+        if precision != "float32":  # float32 keys stay those of the caches made before
+            self.config["precision"] = precision
 
     def embed(
         self, smiles: Sequence[str], fit_smiles: Sequence[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         from molmtd.featurizer import Featurizer  # lazy: the student stack is optional here
 
-        feat = Featurizer(model=self.path, on_error="nan")
+        feat = Featurizer(model=self.path, on_error="nan", precision=self.precision)
         X = np.asarray(feat.transform(list(smiles)), dtype=np.float32)
         mask = np.isfinite(X).all(axis=1)
         valid = getattr(feat, "valid_mask_", None)
@@ -238,6 +243,8 @@ def get_representation(spec: str) -> Any:
     spec = spec.strip()
     if spec.startswith("student:"):
         return StudentRep(spec.split(":", 1)[1], spec)
+    if spec.startswith("student-bf16:"):
+        return StudentRep(spec.split(":", 1)[1], spec, precision="bfloat16")
     if spec == "random-student" or spec.startswith("random-student:"):
         cfg = spec.split(":", 1)[1] if ":" in spec else None
         return RandomStudentRep(cfg, spec)
@@ -259,6 +266,7 @@ def get_representation(spec: str) -> Any:
     if spec not in known:
         raise KeyError(
             f"unknown representation {spec!r}; known: ecfp, ecfp2, ecfp6, student:PATH, "
+            f"student-bf16:PATH, "
             f"random-student[:CONFIG], teachers {sorted(known)}"
         )
     return TeacherRep(spec, get_teacher(spec), spec)

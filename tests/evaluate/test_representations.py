@@ -81,3 +81,15 @@ def test_shipped_student_cache_key_follows_the_weights():
     assert default == get_representation(f"student:{default_model_name()}").config
     keys = {get_representation(f"student:{n}").config["content"] for n in names}
     assert len(keys) == len(names) and "" not in keys  # one key per set of weights
+
+
+def test_bfloat16_student_is_cached_apart_and_embeds_close_to_float32():
+    exact = get_representation("student:default")
+    fast = get_representation("student-bf16:default")
+    assert fast.config == {**exact.config, "precision": "bfloat16"}
+    assert "precision" not in exact.config  # float32 keys unchanged
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "not_a_smiles"]
+    (a, mask_a), (b, mask_b) = exact.embed(smiles), fast.embed(smiles)
+    assert mask_a.tolist() == mask_b.tolist() == [True, True, True, False]
+    assert not np.array_equal(a[mask_a], b[mask_b])
+    np.testing.assert_allclose(b[mask_b], a[mask_a], rtol=0.05, atol=0.05)
