@@ -147,6 +147,12 @@ class ConformerCache:
     def __len__(self) -> int:
         return len(self._data)
 
+    def resize(self, maxsize: int) -> None:
+        """Hold at most ``maxsize`` conformers, evicting the least recently used."""
+        self.maxsize = int(maxsize)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
     def get(
         self, mol: Any, seed: int, mmff: bool, mmff_max_iters: int, embed_timeout: int = 0
     ) -> Any | None:
@@ -157,32 +163,61 @@ class ConformerCache:
         from rdkit import Chem
 
         canonical = Chem.MolToSmiles(mol)
-        key = (canonical, int(seed), bool(mmff), int(mmff_max_iters), int(embed_timeout))
+        key = self.key(canonical, seed, mmff, mmff_max_iters, embed_timeout)
         self.stats["requests"] += 1
         if key in self._data:
             self.stats["hits"] += 1
             self._data.move_to_end(key)
             return self._data[key]
-        # Generate from the canonical SMILES so atom order does not depend on the input.
-        canon_mol = Chem.MolFromSmiles(canonical)
-        confmol = None
-        start = time.perf_counter()
-        if canon_mol is not None:
-            try:
-                confmol = generate_conformer(canon_mol, seed, mmff, mmff_max_iters, embed_timeout)
-            except Exception:  # RDKit raises on a few pathological inputs
-                confmol = None
+        confmol, elapsed = _generate_timed(canonical, seed, mmff, mmff_max_iters, embed_timeout)
+        self.store(key, confmol, elapsed)
+        return confmol
+
+    @staticmethod
+    def key(
+        canonical: str, seed: int, mmff: bool, mmff_max_iters: int, embed_timeout: int = 0
+    ) -> tuple[Any, ...]:
+        """The cache key of a canonical SMILES under these conformer parameters."""
+        return (canonical, int(seed), bool(mmff), int(mmff_max_iters), int(embed_timeout))
+
+    def __contains__(self, key: tuple[Any, ...]) -> bool:
+        return key in self._data
+
+    def store(self, key: tuple[Any, ...], confmol: Any | None, elapsed: float) -> None:
+        """Keep a freshly generated conformer (None: failed) and count it.
+
+        A failure that took at least the key's ``embed_timeout`` is counted as ``timed_out``.
+        """
+        embed_timeout = key[-1]
         self.stats["generated"] += 1
         if confmol is None:
             self.stats["failed"] += 1
-            if embed_timeout > 0 and time.perf_counter() - start >= embed_timeout:
+            if embed_timeout > 0 and elapsed >= embed_timeout:
                 self.stats["timed_out"] += 1
         else:
             self.stats[f"mmff_{confmol.GetProp(MMFF_PROP)}"] += 1
         self._data[key] = confmol
+        self._data.move_to_end(key)
         while len(self._data) > self.maxsize:
             self._data.popitem(last=False)
-        return confmol
+
+
+def _generate_timed(
+    canonical: str, seed: int, mmff: bool, mmff_max_iters: int, embed_timeout: int
+) -> tuple[Any | None, float]:
+    """(conformer or None, seconds) of a canonical SMILES, generated from that SMILES so the
+    atom order does not depend on how the input was written."""
+    from rdkit import Chem
+
+    start = time.perf_counter()
+    confmol = None
+    canon_mol = Chem.MolFromSmiles(canonical)
+    if canon_mol is not None:
+        try:
+            confmol = generate_conformer(canon_mol, seed, mmff, mmff_max_iters, embed_timeout)
+        except Exception:  # RDKit raises on a few pathological inputs
+            confmol = None
+    return confmol, time.perf_counter() - start
 
 
 #: The process-wide conformer cache shared by all 3D teachers.
@@ -211,9 +246,7 @@ def conformer_stats() -> dict[str, int]:
 
 def set_conformer_cache_size(maxsize: int) -> None:
     """Resize the shared cache (make it at least the store's chunk size)."""
-    CONFORMER_CACHE.maxsize = int(maxsize)
-    while len(CONFORMER_CACHE._data) > CONFORMER_CACHE.maxsize:
-        CONFORMER_CACHE._data.popitem(last=False)
+    CONFORMER_CACHE.resize(maxsize)
 
 
 _DEFAULT_EMBED_TIMEOUT = 0
@@ -245,21 +278,9 @@ def _generate_for_prefetch(
     job: tuple[str, int, bool, int, int],
 ) -> tuple[str, bytes | None, float]:
     """Worker of :func:`prefetch_conformers`: (canonical SMILES, conformer binary, seconds)."""
-    from rdkit import Chem
-
-    canonical, seed, mmff, mmff_max_iters, embed_timeout = job
-    start = time.perf_counter()
-    confmol = None
-    canon_mol = Chem.MolFromSmiles(canonical)
-    if canon_mol is not None:
-        try:
-            confmol = generate_conformer(canon_mol, seed, mmff, mmff_max_iters, embed_timeout)
-        except Exception:  # RDKit raises on a few pathological inputs
-            confmol = None
-    elapsed = time.perf_counter() - start
-    if confmol is None:
-        return canonical, None, elapsed
-    return canonical, confmol.ToBinary(_pickle_options()), elapsed
+    confmol, elapsed = _generate_timed(*job)
+    binary = None if confmol is None else confmol.ToBinary(_pickle_options())
+    return job[0], binary, elapsed
 
 
 def prefetch_conformers(
@@ -298,7 +319,7 @@ def prefetch_conformers(
         if mol is None:
             continue
         canonical = Chem.MolToSmiles(mol)
-        if canonical in seen or (canonical, *params) in cache._data:
+        if canonical in seen or cache.key(canonical, *params) in cache:
             continue
         seen.add(canonical)
         todo.append(canonical)
@@ -312,16 +333,7 @@ def prefetch_conformers(
 
     def insert(canonical: str, binary: bytes | None, elapsed: float) -> None:
         confmol = None if binary is None else Chem.Mol(binary)
-        cache.stats["generated"] += 1
-        if confmol is None:
-            cache.stats["failed"] += 1
-            if embed_timeout > 0 and elapsed >= embed_timeout:
-                cache.stats["timed_out"] += 1
-        else:
-            cache.stats[f"mmff_{confmol.GetProp(MMFF_PROP)}"] += 1
-        cache._data[(canonical, *params)] = confmol
-        while len(cache._data) > cache.maxsize:
-            cache._data.popitem(last=False)
+        cache.store(cache.key(canonical, *params), confmol, elapsed)
 
     bar = None
     if progress and jobs:
