@@ -16,6 +16,10 @@
 #   student:runs/zinc200k-3d      molmtd distill --config zinc200k --teachers usrcat,rdkit3d,ani2x,ani,e3fp --out runs/zinc200k-3d
 # (--loss cosine|mse resets loss_kwargs: their projection heads use the defaults, hidden 512
 # and uniform teacher weights over per-dimension-averaged losses.)
+# 3D teachers (usrcat, rdkit3d, ani2x, ani, e3fp): their rows were computed with
+# benchmarks/tdc_3d_teachers.py (one conformer per molecule shared by the five; a 60 s ETKDG
+# limit per attempt on 10 of the 22 tasks, see README) and merged in with
+# benchmarks/merge_results.py; here they only redraw.
 set -euo pipefail
-REPS=${REPS:-ecfp,rdkit2d,maccs,avalon,erg,chemnet,rxnfp,rxnmapper,featmorgan,atompair,torsion,student:zinc200k-gine-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k,random-student:moses20k,student:runs/zinc200k-cosine,student:runs/zinc200k-mse,student:zinc200k-gine-fp-bnll,student:runs/zinc200k-3d}
+REPS=${REPS:-ecfp,rdkit2d,maccs,avalon,erg,chemnet,rxnfp,rxnmapper,featmorgan,atompair,torsion,student:zinc200k-gine-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k,random-student:moses20k,student:runs/zinc200k-cosine,student:runs/zinc200k-mse,student:zinc200k-gine-fp-bnll,student:runs/zinc200k-3d,usrcat,rdkit3d,ani2x,ani,e3fp}
 molmtd benchmark --suite tdc-admet --reps "$REPS" --head mlp --seeds 5 --out benchmarks/results "$@"

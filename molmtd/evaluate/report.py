@@ -162,36 +162,74 @@ def markdown_report(summary: pd.DataFrame, title: str, reference: str = "ecfp") 
     return "\n".join(lines) + "\n"
 
 
+_KIND_COLORS = {
+    "student": "tab:blue",
+    "random-init student": "tab:gray",
+    "ECFP": "tab:red",
+    "teacher / other": "tab:orange",
+}
+
+
+def rep_kind(rep: str) -> str:
+    """Colour group of a representation spec in the plots."""
+    if rep.startswith("random-student"):
+        return "random-init student"
+    if rep.startswith("student"):
+        return "student"
+    if rep.startswith("ecfp"):
+        return "ECFP"
+    return "teacher / other"
+
+
 def plot_tasks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
-    """One panel per task: bars = reps (mean), error bars = std over seeds."""
+    """One panel per task: horizontal bars = reps (mean), error bars = std over seeds.
+
+    Representations keep one order in every panel and are named on the first panel of each
+    row; colours group them (students, random-init students, ECFP, teachers).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     tasks = list(dict.fromkeys(summary["task"]))
     reps = list(dict.fromkeys(summary["rep"]))
     ncol = min(4, len(tasks))
     nrow = int(np.ceil(len(tasks) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
-    colors = plt.cm.tab10(np.arange(len(reps)) % 10)
+    panel_height = 0.17 * len(reps) + 0.9
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(3.0 * ncol + 2.2, panel_height * nrow + 0.6), squeeze=False,
+        sharey=True,
+    )  # fmt: skip
+    kinds = [rep_kind(r) for r in reps]
+    colors = [_KIND_COLORS[k] for k in kinds]
+    y = np.arange(len(reps))
     for ax, task in zip(axes.flat, tasks):
         sub = summary[summary["task"] == task].set_index("rep").reindex(reps)
-        ax.bar(range(len(reps)), sub["mean"], yerr=sub["std"], color=colors, capsize=3)
+        ax.barh(y, sub["mean"], xerr=sub["std"], color=colors, capsize=2, height=0.75)
         arrow = "↑" if bool(sub["higher_is_better"].dropna().iloc[0]) else "↓"
         ax.set_title(f"{task}\n{sub['metric'].dropna().iloc[0]} {arrow}", fontsize=8)
-        ax.set_xticks(range(len(reps)))
-        ax.set_xticklabels(reps, rotation=45, ha="right", fontsize=7)
-        ax.tick_params(axis="y", labelsize=7)
+        ax.tick_params(axis="x", labelsize=7)
         lo = np.nanmin(sub["mean"] - sub["std"])
         hi = np.nanmax(sub["mean"] + sub["std"])
         pad = 0.1 * (hi - lo) + 1e-6
-        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_yticks(y)
+        ax.set_yticklabels(reps, fontsize=7)
+    axes[0, 0].invert_yaxis()  # shared: first representation on top in every panel
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
+    present = list(dict.fromkeys(kinds))
+    fig.legend(
+        handles=[Patch(color=_KIND_COLORS[k], label=k) for k in present],
+        loc="upper right", ncol=len(present), fontsize=8, frameon=False,
+    )  # fmt: skip
     if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+        fig.suptitle(title, fontsize=10, x=0.02, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
