@@ -54,6 +54,25 @@ def identical_task_pairs(results: pd.DataFrame) -> list[tuple[str, str, str]]:
     return hits
 
 
+def paired_differences(results: pd.DataFrame, base: str, other: str) -> pd.DataFrame:
+    """Per task: ``other`` minus ``base`` test score, paired by seed (mean, std), beside the
+    seed-to-seed std of ``base``; ``better`` is the mean difference in the metric's good
+    direction. The README's bfloat16 check::
+
+        python benchmarks/compare_reps.py benchmarks/results/tdc_admet/results_mlp.csv \\
+            benchmarks/results/bfloat16/tdc_admet/results_mlp.csv \\
+            --tasks-of benchmarks/results/bfloat16/tdc_admet/results_mlp.csv \\
+            --paired student:zinc200k-gine-bnll,student-bf16:zinc200k-gine-bnll
+    """
+    keyed = results.set_index(["task", "seed", "rep"])["score"].unstack("rep")
+    diff = (keyed[other] - keyed[base]).dropna().groupby(level="task")
+    table = pd.DataFrame({"mean_diff": diff.mean(), "std_diff": diff.std()})
+    table["seed_std_base"] = keyed[base].groupby(level="task").std()
+    higher = results.groupby("task")["higher_is_better"].first().astype(bool)
+    table["better"] = table["mean_diff"].where(higher.loc[table.index], -table["mean_diff"])
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, nargs="+", help="results CSVs to concatenate")
@@ -62,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         "--exclude", default="", help="comma-separated representations to leave out"
     )
     parser.add_argument("--rep", help="count the tasks where this representation is better")
+    parser.add_argument(
+        "--paired", help="BASE,OTHER: per-task seed-paired score differences OTHER - BASE"
+    )
     args = parser.parse_args(argv)
     results = pd.concat([pd.read_csv(p) for p in args.results], ignore_index=True)
     results = results[~results["rep"].isin(args.exclude.split(","))]
@@ -84,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{args.rep} has the better mean score than ... on n of {n_tasks} tasks")
         for other, n in better_counts(summary, args.rep).items():
             print(f"  {other:40s} {n}")
+    if args.paired:
+        base, other = args.paired.split(",")
+        table = paired_differences(results, base, other)
+        print(f"\n{other} - {base}, paired by seed (better > 0: {other} is better)")
+        print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+        n_small = int((table["mean_diff"].abs() < table["seed_std_base"]).sum())
+        print(f"|mean difference| < seed std of {base} on {n_small} of {len(table)} tasks")
     return 0
 
 
