@@ -59,9 +59,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
     precision
         ``"float32"`` (default): the model's own numbers. ``"bfloat16"``: the forward pass
         under ``torch.autocast`` in bfloat16 and float32 output; on CPUs with AVX512-BF16
-        or AMX about 1.6x faster, with rows within about 0.5% of float32 (relative L2 error;
-        cosine similarity above 0.9999). Without such instructions it can be slower:
-        measure before you switch.
+        or AMX about 1.5x faster end to end, with rows within about 0.5% of float32
+        (relative L2 error; cosine similarity above 0.9999). Without such instructions it
+        can be slower: measure before you switch.
     on_error
         ``"raise"``: an invalid molecule raises :class:`InvalidMoleculeError` naming its index
         and SMILES. ``"nan"``: its row is NaN and ``valid_mask_`` marks it False; the output
