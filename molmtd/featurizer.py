@@ -245,8 +245,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
         backbone = self._backbone()
         workers = max(int(self.n_jobs) - 1, 0)
         kwargs = dict(batch_size=int(self.batch_size), num_workers=workers, progress=self.verbose)
+        device = next(iter(backbone.parameters())).device
         try:
-            with rdkit_quiet(), self._autocast(next(iter(backbone.parameters())).device):
+            with rdkit_quiet(), self._autocast(device):
                 return embed(backbone, smiles, **kwargs)
         except ValueError:
             pass
@@ -254,7 +255,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         rows = np.full((len(smiles), backbone.dim), np.nan, dtype=np.float32)
         for j, smi in enumerate(smiles):
             try:
-                with rdkit_quiet(), self._autocast(next(iter(backbone.parameters())).device):
+                with rdkit_quiet(), self._autocast(device):
                     rows[j] = embed(backbone, [smi], batch_size=1)[0]
             except ValueError as err:
                 self._reject(int(positions[j]), smi, _Rejected(unparsable=False, detail=str(err)))
