@@ -4,9 +4,9 @@
 
 The student is timed end to end through ``Featurizer`` (parsing, graph featurisation, forward
 pass), in float32 and with ``precision="bfloat16"`` (how far its rows are from float32 goes
-to ``bfloat16_rows.csv``); the teacher stack is every teacher the shipped model was distilled from, run one after
-another on one process (3D teachers share one conformer per molecule). Writes
-``benchmarks/results/featurize_throughput.csv``.
+to ``bfloat16_rows.csv``); the teacher stack is every teacher the shipped model was distilled
+from, run one after another on one process (3D teachers share one conformer per molecule).
+Writes ``benchmarks/results/featurize_throughput.csv``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from molmtd.models import list_models, model_dir
 from molmtd.teachers import get_teacher
 
 
-def rate(fn, n: int) -> float:
+def timed(fn, n: int) -> tuple[float, object]:
+    """(items per second over ``n`` items, ``fn()``'s result)."""
     start = time.perf_counter()
-    fn()
-    return n / (time.perf_counter() - start)
+    result = fn()
+    return n / (time.perf_counter() - start), result
 
 
 def write_precision_check(exact: np.ndarray, fast: np.ndarray, name: str, folder: Path) -> None:
@@ -81,13 +82,12 @@ def main() -> None:
         )
         feat.transform(smiles[:64])  # load weights, warm up
         suffix = "" if precision == "float32" else f", {precision}"
-        start = time.perf_counter()
-        embedded[precision] = feat.transform(smiles)
+        mol_per_s, embedded[precision] = timed(lambda f=feat: f.transform(smiles), args.n)
         rows.append(
             {
                 "what": f"molmtd student ({name}), n_jobs={n_jobs}{suffix}",
                 "n": args.n,
-                "mol_per_s": args.n / (time.perf_counter() - start),
+                "mol_per_s": mol_per_s,
             }
         )
     write_precision_check(embedded["float32"], embedded["bfloat16"], name, args.out.parent)
@@ -96,7 +96,7 @@ def main() -> None:
         {
             "what": "ECFP4 counts (2048)",
             "n": args.n,
-            "mol_per_s": rate(lambda: morgan.embed(smiles), args.n),
+            "mol_per_s": timed(lambda: morgan.embed(smiles), args.n)[0],
         }
     )
     teachers = list(list_models()[name]["teachers"])
@@ -108,7 +108,7 @@ def main() -> None:
             teacher.fit(smiles[:500])
         teacher.embed(sub[:4])  # load models
         fitted.append(teacher)
-    stack = rate(lambda: [t.embed(sub) for t in fitted], len(sub))
+    stack, _ = timed(lambda: [t.embed(sub) for t in fitted], len(sub))
     rows.append(
         {
             "what": f"full teacher stack ({len(teachers)} teachers)",

@@ -14,7 +14,7 @@ import argparse
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -122,10 +122,11 @@ class Featurizer(TransformerMixin, BaseEstimator):
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> Featurizer:
         """Stateless: checks parameters and returns self."""
-        if self.on_error not in ("raise", "nan"):
-            raise ValueError(f"on_error must be 'raise' or 'nan', got {self.on_error!r}")
-        if self.precision not in ("float32", "bfloat16"):
-            raise ValueError(f"precision must be 'float32' or 'bfloat16', got {self.precision!r}")
+        for name, allowed in (("on_error", OnError), ("precision", Precision)):
+            value = getattr(self, name)
+            if value not in get_args(allowed):
+                options = " or ".join(repr(a) for a in get_args(allowed))
+                raise ValueError(f"{name} must be {options}, got {value!r}")
         if int(self.batch_size) < 1 or int(self.n_jobs) < 1:
             raise ValueError("batch_size and n_jobs must be >= 1")
         return self
@@ -449,10 +450,10 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--on-error", choices=["raise", "nan"], default="nan")
+    parser.add_argument("--on-error", choices=get_args(OnError), default="nan")
     parser.add_argument(
         "--precision",
-        choices=["float32", "bfloat16"],
+        choices=get_args(Precision),
         default="float32",
         help="bfloat16: faster forward pass on CPUs with AVX512-BF16/AMX, rows within ~0.5%%",
     )
