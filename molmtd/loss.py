@@ -30,6 +30,8 @@ from torch import Tensor, nn
 LOG_2PI = math.log(2.0 * math.pi)
 
 WeightSpec = Literal["inverse_dim", "uniform"] | Mapping[str, float]
+Likelihood = Literal["gaussian", "bernoulli"]
+LIKELIHOODS: tuple[str, ...] = ("gaussian", "bernoulli")
 
 
 @dataclass
@@ -55,15 +57,18 @@ class LossOutput:
     n_valid: dict[str, int] = field(default_factory=dict)
 
 
-def mlp(d_in: int, d_out: int, hidden: int, n_layers: int) -> nn.Sequential:
+def mlp(
+    d_in: int, d_out: int, hidden: int, n_layers: int, input_norm: bool = False
+) -> nn.Sequential:
     """``n_layers`` Linear layers; hidden ones are followed by LayerNorm and ReLU.
 
-    LayerNorm sits after the first projection, not on the input: normalising ``s`` itself
-    would discard its mean and scale, i.e. information the kernel must be able to use.
+    With ``input_norm`` a LayerNorm is applied to the input first, as in the authors' kernels
+    (emir's feed-forward): every head then sees ``s`` at the same scale, so the student cannot
+    trade the scale of its embedding against a kernel's precision.
     """
     if n_layers < 1:
         raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    layers: list[nn.Module] = []
+    layers: list[nn.Module] = [nn.LayerNorm(d_in)] if input_norm else []
     width = d_in
     for _ in range(n_layers - 1):
         layers += [nn.Linear(width, hidden), nn.LayerNorm(hidden), nn.ReLU()]
@@ -85,7 +90,10 @@ class GaussianKernel(nn.Module):
         Number of mixture components (1: a single Gaussian).
     max_log_precision
         The per-dimension log-precision is squashed into ``(-max, +max)`` with a scaled tanh,
-        which bounds the NLL from below and keeps gradients finite.
+        which bounds the NLL from below and keeps gradients finite. Each dimension can gain at
+        most ``(max - log 2 pi) / 2`` nats below a unit-variance fit: 2.6 nats at 7, 0.08 at 2.
+    input_norm
+        LayerNorm on ``s`` at the kernel input (see :func:`mlp`).
     """
 
     def __init__(
@@ -96,6 +104,7 @@ class GaussianKernel(nn.Module):
         n_layers: int = 3,
         n_modes: int = 1,
         max_log_precision: float = 7.0,
+        input_norm: bool = False,
     ) -> None:
         super().__init__()
         if n_modes < 1:
@@ -105,7 +114,7 @@ class GaussianKernel(nn.Module):
         self.n_modes = n_modes
         self.max_log_precision = max_log_precision
         n_out = n_modes * 2 * d_teacher + (n_modes if n_modes > 1 else 0)
-        self.net = mlp(d_student, n_out, hidden, n_layers)
+        self.net = mlp(d_student, n_out, hidden, n_layers, input_norm)
 
     def forward(self, s: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Gaussian parameters for each sample.
@@ -155,6 +164,117 @@ class GaussianKernel(nn.Module):
             raise ValueError(f"beta-NLL needs a single-Gaussian kernel, got n_modes={self.n_modes}")
         weighted = (per_dim * torch.exp(-beta * log_precision.detach())).sum(-1)[:, 0]
         return log_p.detach() + (weighted - weighted.detach())
+
+
+class BernoulliKernel(nn.Module):
+    """Conditional independent Bernoulli ``p(t | s)`` for binary targets (bits present/absent).
+
+    The authors' own MI estimator switches to a discrete kernel for {0, 1} targets; a Gaussian
+    on z-scored sparse bits lets a kernel win thousands of nats by sharpening near-constant
+    dimensions. A bit's term here is a log-loss, at most ``log 2`` nats at a coin-flip
+    prediction, and its gradient never exceeds 1 in the logit.
+
+    Parameters
+    ----------
+    d_student, d_teacher, hidden, n_layers, input_norm
+        As for :class:`GaussianKernel`; the MLP outputs one logit per teacher dimension.
+    """
+
+    def __init__(
+        self,
+        d_student: int,
+        d_teacher: int,
+        hidden: int = 512,
+        n_layers: int = 3,
+        input_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        self.d_student = d_student
+        self.d_teacher = d_teacher
+        self.net = mlp(d_student, d_teacher, hidden, n_layers, input_norm)
+
+    def forward(self, s: Tensor) -> Tensor:
+        """Logits of ``P(t_j = 1 | s)``: Tensor [B, d_teacher]."""
+        return self.net(s)
+
+    def log_prob(
+        self, t: Tensor, s: Tensor, dim_mask: Tensor | None = None, beta: float = 0.0
+    ) -> Tensor:
+        """``log p(t | s)`` per sample for ``t`` in {0, 1}: Tensor [B] (``beta`` is ignored)."""
+        logits = self(s)
+        per_dim = -nn.functional.binary_cross_entropy_with_logits(logits, t, reduction="none")
+        if dim_mask is not None:
+            per_dim = per_dim * dim_mask.to(per_dim.dtype)
+        return per_dim.sum(-1)
+
+
+def binary_entropy(p: Tensor) -> Tensor:
+    """Entropy (nats) of Bernoulli variables with success probabilities ``p``."""
+    p = p.double().clamp(1e-12, 1.0 - 1e-12)
+    return -(p * p.log() + (1.0 - p) * (1.0 - p).log())
+
+
+class BinaryTargets(nn.Module):
+    """Presence bits of one teacher's targets (``t > 0``), with per-bit frequencies.
+
+    Bits that never or always fire in the statistics sample are inactive (nothing to learn).
+    The marginal entropy is that of independent bits, an upper bound on the joint entropy, so
+    ``H - NLL`` over-estimates the mutual information by the bits' total correlation.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("frequency", torch.full((dim,), 0.5))
+        self.register_buffer("active", torch.ones(dim, dtype=torch.bool))
+        self.register_buffer("entropy", torch.tensor(float("nan")))
+        self.register_buffer("fitted", torch.tensor(False))
+
+    @torch.no_grad()
+    def fit(self, t: Tensor) -> None:
+        """Fit bit frequencies and the marginal entropy on valid rows ``t``."""
+        if t.shape[0] < 2:
+            raise ValueError(
+                f"need at least 2 valid rows to fit target statistics, got {t.shape[0]}"
+            )
+        p = (t > 0).double().mean(0)
+        active = (p > 0) & (p < 1)
+        self.frequency.copy_(p.float())
+        self.active.copy_(active)
+        self.entropy.copy_(binary_entropy(p[active]).sum().float())
+        self.fitted.fill_(True)
+
+    @torch.no_grad()
+    def update(self, t: Tensor) -> None:
+        """No running statistics: bits need none to be learned (kept for the interface)."""
+
+    def forward(self, t: Tensor) -> Tensor:
+        return (t > 0).to(t.dtype)
+
+    def marginal_entropy(self) -> Tensor:
+        if bool(self.fitted):
+            return self.entropy
+        return torch.tensor(float(self.active.sum()) * math.log(2.0))
+
+
+def infer_likelihoods(
+    targets: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
+) -> dict[str, str]:
+    """Pick each teacher's likelihood from a sample of its targets.
+
+    ``"bernoulli"`` (on presence bits) for a teacher whose valid values are all non-negative
+    and at least half zeros: binary keys (MACCS) and sparse count fingerprints (Morgan,
+    atom pairs, torsions, Avalon, ErG); ``"gaussian"`` for everything else (descriptors,
+    neural and 3D embeddings).
+    """
+    out: dict[str, str] = {}
+    for name, t in targets.items():
+        t = torch.as_tensor(t, dtype=torch.float32)
+        if masks is not None and name in masks:
+            t = t[torch.as_tensor(masks[name], dtype=torch.bool)]
+        t = t[torch.isfinite(t).all(1)]
+        sparse = t.numel() > 0 and bool((t >= 0).all()) and float((t == 0).float().mean()) >= 0.5
+        out[name] = "bernoulli" if sparse else "gaussian"
+    return out
 
 
 class TargetNormalizer(nn.Module):
@@ -268,6 +388,9 @@ class DistillationLoss(nn.Module):
         Standardise targets per teacher and dimension before the loss.
     target_clip
         Clip standardised targets to ``[-target_clip, target_clip]`` (None: no clipping).
+    likelihoods
+        ``{teacher: "gaussian" | "bernoulli"}`` (missing teachers: Gaussian). A Bernoulli
+        teacher's targets become presence bits ``t > 0`` instead of z-scores.
     """
 
     name: str = "base"
@@ -279,6 +402,7 @@ class DistillationLoss(nn.Module):
         weights: WeightSpec = "inverse_dim",
         normalize: bool = True,
         target_clip: float | None = 5.0,
+        likelihoods: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         if not teacher_dims:
@@ -290,14 +414,34 @@ class DistillationLoss(nn.Module):
         self.teacher_dims = {k: int(v) for k, v in teacher_dims.items()}
         self.normalize = normalize
         self.weights = self._resolve_weights(weights)
+        self.likelihoods = self._resolve_likelihoods(likelihoods)
         # The entropy ridge matches the kernels' precision bound (variance >= exp(-7)), so
         # H(T) - NLL compares like with like on near-degenerate (e.g. binary) teachers.
         self.normalizers = nn.ModuleDict(
             {
-                k: TargetNormalizer(d, entropy_ridge=math.exp(-7.0), clip=target_clip)
+                k: BinaryTargets(d)
+                if self.likelihoods[k] == "bernoulli"
+                else TargetNormalizer(d, entropy_ridge=math.exp(-7.0), clip=target_clip)
                 for k, d in self.teacher_dims.items()
             }
         )
+
+    def _resolve_likelihoods(self, likelihoods: Mapping[str, str] | None) -> dict[str, str]:
+        if likelihoods is None:
+            return dict.fromkeys(self.teacher_dims, "gaussian")
+        if isinstance(likelihoods, str):
+            raise ValueError(
+                f"likelihoods must be a {{teacher: kind}} mapping, got {likelihoods!r} "
+                "(resolve 'auto' with infer_likelihoods first)"
+            )
+        extra = set(likelihoods) - set(self.teacher_dims)
+        if extra:
+            raise ValueError(f"likelihoods name unknown teachers {sorted(extra)}")
+        out = {k: str(likelihoods.get(k, "gaussian")) for k in self.teacher_dims}
+        bad = {k: v for k, v in out.items() if v not in LIKELIHOODS}
+        if bad:
+            raise ValueError(f"unknown likelihood(s) {bad}; choose from {list(LIKELIHOODS)}")
+        return out
 
     def _resolve_weights(self, weights: WeightSpec) -> dict[str, float]:
         if weights == "inverse_dim":
@@ -406,7 +550,8 @@ class DistillationLoss(nn.Module):
             # Invalid rows are replaced by zeros *before* any arithmetic so that NaN never
             # reaches the graph (NaN * 0 would still poison the gradients).
             t_clean = torch.where(mask[:, None], t, torch.zeros_like(t))
-            z = normalizer(t_clean) if self.normalize else t_clean
+            binary = self.likelihoods[name] == "bernoulli"
+            z = normalizer(t_clean) if self.normalize or binary else t_clean
             per_sample = self.per_sample_loss(name, s, z)
             per_sample = torch.where(mask, per_sample, torch.zeros_like(per_sample))
             loss_k = per_sample.sum() / max(n_valid, 1)
@@ -428,8 +573,10 @@ class MultiTeacherLoss(DistillationLoss):
     """Sum of per-teacher Gaussian-kernel negative log-likelihoods (the molmtd objective).
 
     Extra parameters are passed to every :class:`GaussianKernel` (``hidden``, ``n_layers``,
-    ``n_modes``, ``max_log_precision``). ``beta > 0`` trains with beta-NLL gradients while
-    reporting the exact NLL (see :meth:`GaussianKernel.log_prob`).
+    ``n_modes``, ``max_log_precision``, ``input_norm``). ``beta > 0`` trains with beta-NLL
+    gradients while reporting the exact NLL (see :meth:`GaussianKernel.log_prob`). Teachers
+    whose ``likelihoods`` entry is ``"bernoulli"`` get a :class:`BernoulliKernel` on their
+    presence bits instead.
     """
 
     name = "nll"
@@ -446,8 +593,10 @@ class MultiTeacherLoss(DistillationLoss):
         max_log_precision: float = 7.0,
         target_clip: float | None = 5.0,
         beta: float = 0.0,
+        likelihoods: Mapping[str, str] | None = None,
+        input_norm: bool = False,
     ) -> None:
-        super().__init__(d_student, teacher_dims, weights, normalize, target_clip)
+        super().__init__(d_student, teacher_dims, weights, normalize, target_clip, likelihoods)
         if beta < 0.0:
             raise ValueError(f"beta must be >= 0, got {beta}")
         if beta > 0.0 and n_modes != 1:
@@ -455,13 +604,18 @@ class MultiTeacherLoss(DistillationLoss):
         self.beta = float(beta)
         self.kernels = nn.ModuleDict(
             {
-                k: GaussianKernel(d_student, d, hidden, n_layers, n_modes, max_log_precision)
+                k: BernoulliKernel(d_student, d, hidden, n_layers, input_norm)
+                if self.likelihoods[k] == "bernoulli"
+                else GaussianKernel(
+                    d_student, d, hidden, n_layers, n_modes, max_log_precision, input_norm
+                )
                 for k, d in self.teacher_dims.items()
             }
         )
 
     def per_sample_loss(self, name: str, s: Tensor, z: Tensor) -> Tensor:
-        active = self.normalizers[name].active if self.normalize else None
+        binary = self.likelihoods[name] == "bernoulli"
+        active = self.normalizers[name].active if self.normalize or binary else None
         return -self.kernels[name].log_prob(z, s, dim_mask=active, beta=self.beta)
 
     def add_diagnostics(self, out: LossOutput, name: str, loss: Tensor) -> None:

@@ -32,6 +32,13 @@ class TrainConfig:
         Global batch size (split evenly across DDP ranks).
     lr, weight_decay, betas, grad_clip
         AdamW settings and the gradient-norm clip (None: no clipping).
+    clip_scope
+        ``"all"``: clip the norm of every gradient together; ``"student"``: clip only the
+        backbone's, as the authors do, so that large kernel gradients (sharp precisions) do
+        not shrink the student's update.
+    kernel_lr, kernel_weight_decay
+        Learning rate and weight decay of the loss heads (kernels / projection heads);
+        None: the same as the backbone's.
     warmup_steps, min_lr_ratio
         Linear warm-up (steps, or a fraction of all steps if < 1), then cosine decay to
         ``lr * min_lr_ratio``.
@@ -72,6 +79,9 @@ class TrainConfig:
     weight_decay: float = 0.01
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     grad_clip: float | None = 1.0
+    clip_scope: str = "all"
+    kernel_lr: float | None = None
+    kernel_weight_decay: float | None = None
     warmup_steps: float = 0.05
     min_lr_ratio: float = 0.01
     val_fraction: float = 0.05
@@ -116,6 +126,8 @@ class TrainConfig:
 
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
+        if self.clip_scope not in ("all", "student"):
+            raise ValueError(f"clip_scope must be 'all' or 'student', got {self.clip_scope!r}")
         if self.batch_size < 1 or self.epochs < 0:
             raise ValueError("batch_size must be >= 1 and epochs >= 0")
         if self.max_steps is not None and self.max_steps < 0:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from molmtd.backbones.base import build_backbone
-from molmtd.loss import build_loss
+from molmtd.loss import build_loss, infer_likelihoods
 from molmtd.training.checkpoint import (
     CheckpointManager,
     atomic_write_text,
@@ -186,6 +186,22 @@ class Distiller:
             {k: torch.from_numpy(masks[k]) for k in teachers},
         )
 
+    def _resolve_loss_kwargs(
+        self, train_idx: np.ndarray, teachers: dict[str, int]
+    ) -> dict[str, Any]:
+        """The loss arguments with ``likelihoods: auto`` replaced by the inferred mapping."""
+        kwargs = dict(self.config.loss_kwargs)
+        if kwargs.get("likelihoods") == "auto":
+            rng = np.random.default_rng([self.config.seed, 7919])
+            rows = np.sort(rng.choice(train_idx, size=min(2000, len(train_idx)), replace=False))
+            targets, masks = self.source.get(rows)
+            kwargs["likelihoods"] = infer_likelihoods(
+                {k: torch.from_numpy(targets[k]) for k in teachers},
+                {k: torch.from_numpy(masks[k]) for k in teachers},
+            )
+        self._loss_kwargs = kwargs
+        return kwargs
+
     def _meta(
         self,
         backbone: nn.Module,
@@ -200,7 +216,7 @@ class Distiller:
             "backbone": backbone.config,
             "dim": int(backbone.dim),
             "teachers": {k: {"dim": d, **dict(info.get(k, {}))} for k, d in teachers.items()},
-            "loss": {"name": self.config.loss, "kwargs": self.config.loss_kwargs},
+            "loss": {"name": self.config.loss, "kwargs": self._loss_kwargs},
             "data": data,
             "train": self.config.to_dict(),
             "git_commit": self._git,
@@ -279,7 +295,8 @@ class Distiller:
             raise ValueError(
                 f"training split has {len(train_idx)} rows, fewer than batch_size {cfg.batch_size}"
             )
-        loss_fn = build_loss(cfg.loss, backbone.dim, teachers, **cfg.loss_kwargs)
+        loss_kwargs = self._resolve_loss_kwargs(train_idx, teachers)
+        loss_fn = build_loss(cfg.loss, backbone.dim, teachers, **loss_kwargs)
         self._fit_statistics(loss_fn, train_idx, teachers)
         module = DistillModule(backbone, loss_fn).to(self.device)
         data_info = {
@@ -302,7 +319,22 @@ class Distiller:
             total = min(total, cfg.max_steps)
         warmup = cfg.warmup_steps if cfg.warmup_steps >= 1 else cfg.warmup_steps * total
         optimizer = _adamw(
-            module.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay
+            [
+                {"params": list(backbone.parameters())},
+                {
+                    "params": list(loss_fn.parameters()),
+                    "lr": cfg.lr if cfg.kernel_lr is None else cfg.kernel_lr,
+                    "weight_decay": cfg.weight_decay
+                    if cfg.kernel_weight_decay is None
+                    else cfg.kernel_weight_decay,
+                },
+            ],
+            lr=cfg.lr,
+            betas=tuple(cfg.betas),
+            weight_decay=cfg.weight_decay,
+        )
+        clipped = list(
+            backbone.parameters() if cfg.clip_scope == "student" else module.parameters()
         )
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, WarmupCosine(total, int(warmup), cfg.min_lr_ratio)
@@ -396,7 +428,7 @@ class Distiller:
                 optimizer.zero_grad(set_to_none=True)
                 out.total.backward()
                 if cfg.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
+                    torch.nn.utils.clip_grad_norm_(clipped, cfg.grad_clip)
                 optimizer.step()
                 scheduler.step()
                 loop.step += 1
