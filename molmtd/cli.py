@@ -16,6 +16,7 @@ SUBCOMMAND_MODULES = (
     "molmtd.teachers.cli",
     "molmtd.train",
     "molmtd.evaluate.cli",
+    "molmtd.evaluate.teacher_report_cli",
     "molmtd.models",
 )
 
