@@ -86,9 +86,7 @@ def test_infer_likelihoods_by_teacher_type() -> None:
     counts = torch.log1p(torch.poisson(torch.full((200, 50), 0.2)))
     dense = torch.randn(200, 20)
     positive_dense = torch.rand(200, 20) + 0.1
-    got = infer_likelihoods(
-        {"bits": bits, "counts": counts, "dense": dense, "pos": positive_dense}
-    )
+    got = infer_likelihoods({"bits": bits, "counts": counts, "dense": dense, "pos": positive_dense})
     assert got == {
         "bits": "bernoulli",
         "counts": "bernoulli",

@@ -96,7 +96,9 @@ def pooled_r2(result: ProbeResult, dims: np.ndarray) -> float:
     return float(1.0 - sse[ok].sum() / sst[ok].sum())
 
 
-def split_rows(n: int, test_fraction: float = 1 / 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def split_rows(
+    n: int, test_fraction: float = 1 / 3, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A seeded random split of ``range(n)`` into sorted (train, test) index arrays."""
     rng = np.random.default_rng(seed)
     perm = rng.permutation(n)

@@ -109,7 +109,9 @@ def report_teachers(
                             "r2_pooled": pooled_r2(res, dims),
                         }
                     )
-        checkpoint = kernel_checkpoint(spec.split(":", 1)[1]) if spec.startswith("student:") else None
+        checkpoint = (
+            kernel_checkpoint(spec.split(":", 1)[1]) if spec.startswith("student:") else None
+        )
         if checkpoint is not None:
             loss, _ = load_loss(checkpoint)
             rows = in_test & x_ok
@@ -161,7 +163,12 @@ def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
         g = g[list(dict.fromkeys(groups["representation"]))]
         n = groups.drop_duplicates("group").set_index("group")["n_descriptors"]
         g.insert(0, "descriptors", n)
-        lines += ["## rdkit2d by descriptor group (pooled R²)", "", g.to_markdown(floatfmt=".3f"), ""]
+        lines += [
+            "## rdkit2d by descriptor group (pooled R²)",
+            "",
+            g.to_markdown(floatfmt=".3f"),
+            "",
+        ]
     kernels = tables["kernels"]
     if len(kernels):
         lines += [
@@ -189,13 +196,25 @@ def plot_probe(probe: pd.DataFrame, out_png: Path) -> Path:
     wide = wide.loc[list(dict.fromkeys(probe["teacher"]))]
     fig, ax = plt.subplots(figsize=(1.3 * wide.shape[1] + 3, 0.38 * wide.shape[0] + 1.8))
     im = ax.imshow(wide.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(wide.shape[1]), [c.replace("student:", "") for c in wide.columns],
-                  rotation=30, ha="right", fontsize=8)
+    ax.set_xticks(
+        range(wide.shape[1]),
+        [c.replace("student:", "") for c in wide.columns],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
     ax.set_yticks(range(wide.shape[0]), wide.index, fontsize=8)
     for (i, j), v in np.ndenumerate(wide.to_numpy()):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if v < 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v < 0.5 else "black",
+            )
     fig.colorbar(im, ax=ax, label="held-out linear-probe R²")
     ax.set_title("What the embedding knows of each teacher")
     fig.tight_layout()
@@ -235,8 +254,12 @@ def cmd_report_teachers(args: argparse.Namespace) -> int:
     tables["probe"].to_csv(args.out / "probe.csv", index=False)
     tables["groups"].to_csv(args.out / "rdkit2d_groups.csv", index=False)
     tables["kernels"].to_csv(args.out / "kernels.csv", index=False)
-    command = "molmtd " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("molmtd") else (
-        f"molmtd report-teachers --store {args.store} --models {args.models} --out {args.out}"
+    command = (
+        "molmtd " + " ".join(sys.argv[1:])
+        if sys.argv[0].endswith("molmtd")
+        else (
+            f"molmtd report-teachers --store {args.store} --models {args.models} --out {args.out}"
+        )
     )
     (args.out / "report.md").write_text(_markdown(tables, command))
     plot_probe(tables["probe"], args.out / "probe_r2.png")

@@ -52,16 +52,41 @@ def test_report_teachers_command(heldout_store, tmp_path, capsys) -> None:
     run = tmp_path / "run"
     assert (
         main(
-            ["distill", "--config", "small", "--store", str(heldout_store), "--out", str(run),
-             "--no-progress", "--max-steps", "4", "--batch-size", "32",
-             "--set", "backbone.hidden=32"]
+            [
+                "distill",
+                "--config",
+                "small",
+                "--store",
+                str(heldout_store),
+                "--out",
+                str(run),
+                "--no-progress",
+                "--max-steps",
+                "4",
+                "--batch-size",
+                "32",
+                "--set",
+                "backbone.hidden=32",
+            ]
         )
         == 0
     )
     out = tmp_path / "report"
     models = f"student:{run},random-student:small,maccs"
-    assert main(["report-teachers", "--store", str(heldout_store), "--models", models,
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "report-teachers",
+                "--store",
+                str(heldout_store),
+                "--models",
+                models,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     probe = pd.read_csv(out / "probe.csv")
     assert len(probe) == 3 * 2 and set(probe["teacher"]) == {"maccs", "erg"}
     assert (probe["r2_pooled"] <= 1.0).all()
