@@ -7,7 +7,6 @@ and a :mod:`molmtd.loss` objective ties them together.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import random
@@ -35,6 +34,7 @@ from molmtd.training.checkpoint import (
 )
 from molmtd.training.config import TrainConfig
 from molmtd.training.data import BatchDataset, EpochBatches, TargetSource, split_indices, to_device
+from molmtd.training.logs import CsvLog, plot_curves
 from molmtd.utils import seed_everything
 
 
@@ -376,7 +376,7 @@ class Distiller:
             generator=torch.Generator().manual_seed(cfg.seed),
             **loader_kw,
         )
-        log = _CsvLog(self.run_dir / "log.csv", list(teachers), enabled=self.is_main)
+        log = CsvLog(self.run_dir / "log.csv", list(teachers), enabled=self.is_main)
         log.truncate_after(loop.step if loop.step > 0 else -1)
 
         def evaluate() -> dict[str, float]:
@@ -604,7 +604,7 @@ class Distiller:
             n = float(acc[2 * k + i])
             mean = float(acc[i]) / n if n else float("nan")
             metrics[f"{name}/loss"] = mean
-            if self.config.loss == "nll":
+            if self.config.loss in ("nll", "beta-nll"):
                 metrics[f"{name}/mi"] = float(acc[k + i]) / n if n else float("nan")
             if n:
                 total += weights[name] * mean
@@ -628,96 +628,6 @@ class _TeacherSubset:
     def get(self, indices: np.ndarray):
         targets, masks = self.source.get(indices)
         return {k: targets[k] for k in self.teachers}, {k: masks[k] for k in self.teachers}
-
-
-class _CsvLog:
-    """Append-only CSV log (rank 0); rows after a resumed checkpoint are dropped first."""
-
-    def __init__(self, path: Path, teachers: list[str], enabled: bool = True) -> None:
-        self.path = Path(path)
-        self.enabled = enabled
-        self.fields = ["time", "step", "epoch", "split", "lr", "loss", "mol_per_s"]
-        for k in teachers:
-            self.fields += [f"{k}/loss", f"{k}/mi"]
-
-    def truncate_after(self, step: int) -> None:
-        if not self.enabled or not self.path.is_file():
-            return
-        with open(self.path, newline="") as fh:
-            rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
-        text = _csv_text(self.fields, rows)
-        atomic_write_text(self.path, text)
-
-    def write(self, step: int, epoch: int, split: str, lr: float, values: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
-        new = not self.path.is_file()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        row = {
-            "time": f"{time.time():.3f}",
-            "step": step,
-            "epoch": epoch,
-            "split": split,
-            "lr": f"{lr:.6g}",
-        }
-        row.update(
-            {
-                k: (f"{v:.6g}" if isinstance(v, float) else v)
-                for k, v in values.items()
-                if k in self.fields
-            }
-        )
-        with open(self.path, "a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self.fields)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-
-
-def _csv_text(fields: list[str], rows: list[dict[str, Any]]) -> str:
-    import io
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def plot_curves(log_csv: Path, out_png: Path) -> Path | None:
-    """Plot per-teacher validation loss (NLL) and MI estimates against the step."""
-    import pandas as pd
-
-    if not Path(log_csv).is_file():
-        return None
-    df = pd.read_csv(log_csv)
-    val = df[df["split"] == "val"]
-    if val.empty:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    teachers = [c[: -len("/loss")] for c in df.columns if c.endswith("/loss")]
-    has_mi = any(val[f"{k}/mi"].notna().any() for k in teachers)
-    fig, axes = plt.subplots(1, 2 if has_mi else 1, figsize=(11 if has_mi else 6, 4), squeeze=False)
-    for k in teachers:
-        axes[0, 0].plot(val["step"], val[f"{k}/loss"], marker="o", ms=3, label=k)
-        if has_mi:
-            axes[0, 1].plot(val["step"], val[f"{k}/mi"], marker="o", ms=3, label=k)
-    axes[0, 0].set(
-        xlabel="step", ylabel="validation loss per teacher (NLL, nats)", title="per-teacher loss"
-    )
-    if has_mi:
-        axes[0, 1].set(xlabel="step", ylabel="I(T_k; S) estimate (nats)", title="H(T_k) - NLL_k")
-    axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    tmp = Path(out_png).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, out_png)
-    return Path(out_png)
 
 
 def _py_state_to_list(state: tuple) -> list[Any]:
