@@ -1003,7 +1003,9 @@ def _run_pool(
     if method == "forkserver":
         # Takes effect when the fork server starts (first pool of this process): workers are
         # then forked with numpy/RDKit/the teacher's module already imported.
-        ctx.set_forkserver_preload(["molmtd.store", "rdkit.Chem", type(teacher).__module__])
+        ctx.set_forkserver_preload(
+            ["molmtd.store.teacher_store", "rdkit.Chem", type(teacher).__module__]
+        )
     teacher_bytes = pickle.dumps(teacher)
     pending = list(todo)
     restarts = 0
