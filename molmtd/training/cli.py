@@ -1,17 +1,14 @@
-"""``molmtd distill``: train a student on a teacher store; the public training API.
+"""``molmtd distill``: the command line of distillation (its parser and handler).
 
-Python::
-
-    from molmtd.train import TrainConfig, Distiller, StoreTargets, load_student
-    cfg = TrainConfig.from_yaml("molmtd/configs/small.yaml")
-    Distiller(cfg, StoreTargets("stores/nci"), "runs/small").fit()
-    student = load_student("runs/small")          # backbone in eval mode
-    emb = student.embed(["CCO", "c1ccccc1"])      # float32 [2, student.dim]
-
-Command line (single process, or DDP under ``torchrun``)::
+Single process, or DDP under ``torchrun``::
 
     molmtd distill --config small --store stores/nci --out runs/small [--resume]
     torchrun --nproc_per_node 2 -m molmtd.cli distill --config small --store stores/nci ...
+
+The Python API is :mod:`molmtd.training` (``TrainConfig``, ``Distiller``, ``StoreTargets``,
+``load_student``, ``embed``); this module adds the packaged-config lookup
+(:func:`resolve_config_path`) and the command-line overrides (:func:`config_from_args`), and
+:mod:`molmtd.cli` wires :func:`add_subcommand` into ``molmtd``.
 """
 
 from __future__ import annotations
@@ -24,32 +21,11 @@ from typing import Any
 
 import yaml
 
-from molmtd.training import (
-    ArrayTargets,
-    Distiller,
-    StoreTargets,
-    TargetSource,
-    TrainConfig,
-    TrainResult,
-    embed,
-    load_student,
-    train,
-)
+from molmtd.training.config import TrainConfig
+from molmtd.training.data import StoreTargets
+from molmtd.training.trainer import Distiller
 
-__all__ = [
-    "ArrayTargets",
-    "Distiller",
-    "StoreTargets",
-    "TargetSource",
-    "TrainConfig",
-    "TrainResult",
-    "add_subcommand",
-    "config_from_args",
-    "embed",
-    "load_student",
-    "resolve_config_path",
-    "train",
-]
+__all__ = ["add_subcommand", "config_from_args", "resolve_config_path", "run"]
 
 
 def resolve_config_path(name: str | Path) -> Path:
