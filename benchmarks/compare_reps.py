@@ -3,8 +3,8 @@
 Concatenates the CSVs (e.g. the full-suite results and the 3D-teacher results, run with the
 same protocol), optionally keeps only the tasks of one of them, and prints the mean test rank
 of every representation (:func:`molmtd.evaluate.report.mean_ranks`) and, for ``--rep``, on
-how many tasks its seed-mean score is better than each other representation's. The README's
-"3D teachers" ranks (on the tasks the 3D teachers have) come from::
+how many tasks its seed-mean score is better than each other representation's. The
+"3D teachers" ranks of docs/results.md (on the tasks the 3D teachers have) come from::
 
     python benchmarks/compare_reps.py benchmarks/results/tdc_admet/results_mlp.csv \\
         benchmarks/results/tdc_admet_3d/tdc_admet/results_mlp.csv \\
@@ -57,7 +57,7 @@ def identical_task_pairs(results: pd.DataFrame) -> list[tuple[str, str, str]]:
 def paired_differences(results: pd.DataFrame, base: str, other: str) -> pd.DataFrame:
     """Per task: ``other`` minus ``base`` test score, paired by seed (mean, std), beside the
     seed-to-seed std of ``base``; ``better`` is the mean difference in the metric's good
-    direction. The README's bfloat16 check::
+    direction. The bfloat16 check of docs/featurizer.md::
 
         python benchmarks/compare_reps.py benchmarks/results/tdc_admet/results_mlp.csv \\
             benchmarks/results/bfloat16/tdc_admet/results_mlp.csv \\

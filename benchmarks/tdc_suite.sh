@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Full TDC ADMET group (22 tasks, official test sets, TDC scaffold train/valid per seed, MLP
-# head selected on valid, seeds 1-5) for every representation of the README's full-suite
-# table. Resumable: rows already in benchmarks/results/tdc_admet/results_mlp.csv are skipped,
+# head selected on valid, seeds 1-5) for every representation of the full-suite
+# table of docs/results.md. Resumable: rows already in benchmarks/results/tdc_admet/results_mlp.csv are skipped,
 # so rerunning with the committed CSV only redraws the report. The runs in the CSV were made
 # with several writers in parallel (each with its own --out, tasks split between them) and
 # the CSVs concatenated; the rows are the same as one writer's.
@@ -18,7 +18,7 @@
 # and uniform teacher weights over per-dimension-averaged losses.)
 # 3D teachers (usrcat, rdkit3d, ani2x, ani, e3fp): their rows were computed with
 # benchmarks/tdc_3d_teachers.py (one conformer per molecule shared by the five; a 60 s ETKDG
-# limit per attempt on 10 of the 22 tasks, see README) and merged in with
+# limit per attempt on 10 of the 22 tasks, see docs/results.md) and merged in with
 # benchmarks/merge_results.py; here they only redraw.
 set -euo pipefail
 REPS=${REPS:-ecfp,rdkit2d,maccs,avalon,erg,chemnet,rxnfp,rxnmapper,featmorgan,atompair,torsion,student:zinc200k-gine-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k,random-student:moses20k,student:runs/zinc200k-cosine,student:runs/zinc200k-mse,student:zinc200k-gine-fp-bnll,student:runs/zinc200k-3d,usrcat,rdkit3d,ani2x,ani,e3fp}

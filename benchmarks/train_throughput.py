@@ -5,7 +5,7 @@ Measures, for the backbone of ``molmtd/configs/default.yaml``:
 - training mol/s: DataLoader (SMILES featurisation + target reads) + forward + NLL loss with
   the default Gaussian-kernel heads + backward + AdamW step, first epoch (no graph cache
   hits), steady state (the first logging interval is discarded);
-- inference mol/s: SMILES -> embedding with :func:`molmtd.train.embed` (featurisation
+- inference mol/s: SMILES -> embedding with :func:`molmtd.training.embed` (featurisation
   included), eval mode, batch 256;
 - DDP training mol/s with ``torchrun --nproc_per_node 2`` (gloo, one thread per rank).
 
@@ -71,7 +71,7 @@ def teacher_source(smiles: list[str]):
     from rdkit import Chem, DataStructs
     from rdkit.Chem import MACCSkeys, rdFingerprintGenerator
 
-    from molmtd.train import ArrayTargets
+    from molmtd.training import ArrayTargets
 
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
     keep, maccs, morgan = [], [], []
@@ -90,7 +90,8 @@ def teacher_source(smiles: list[str]):
 
 
 def default_config(steps: int, workers: int, batch: int):
-    from molmtd.train import TrainConfig, resolve_config_path
+    from molmtd.training import TrainConfig
+    from molmtd.training.cli import resolve_config_path
 
     cfg = TrainConfig.from_yaml(resolve_config_path("default"))
     cfg.backbone["cache_size"] = 0
@@ -122,7 +123,7 @@ def load1() -> float:
 def measure_training(run_dir: Path, steps: int, workers: int, batch: int, n: int) -> float:
     import pandas as pd
 
-    from molmtd.train import Distiller
+    from molmtd.training import Distiller
 
     Distiller(default_config(steps, workers, batch), teacher_source(corpus(n)), run_dir).fit()
     log = pd.read_csv(run_dir / "log.csv")
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from molmtd.backbones import build_backbone
-    from molmtd.train import embed
+    from molmtd.training import embed
 
     rows = []
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

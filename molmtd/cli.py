@@ -14,7 +14,7 @@ import sys
 SUBCOMMAND_MODULES = (
     "molmtd.featurizer",
     "molmtd.teachers.cli",
-    "molmtd.train",
+    "molmtd.training.cli",
     "molmtd.evaluate.cli",
     "molmtd.evaluate.teacher_report_cli",
     "molmtd.models",

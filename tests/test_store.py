@@ -117,6 +117,24 @@ class SlowTeacher(DescTeacher):
         return super().embed(smiles)
 
 
+class CrashTeacher(DescTeacher):
+    """Kills its worker process (``os._exit``) on the first ``crashes`` calls, counted in files."""
+
+    name = "crash"
+
+    def __init__(self, marker_dir: str, crashes: int = 1) -> None:
+        super().__init__()
+        self.marker_dir = marker_dir
+        self.crashes = crashes
+
+    def embed(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        done = len(list(Path(self.marker_dir).glob("crash-*")))
+        if done < self.crashes:
+            (Path(self.marker_dir) / f"crash-{done}").touch()
+            os._exit(1)  # what a segfault or the OOM killer does to a worker
+        return super().embed(smiles)
+
+
 class FitTeacher(DescTeacher):
     """Standardises descriptors with statistics fitted on the corpus (plus a fit nonce)."""
 
@@ -280,6 +298,26 @@ def test_limit_and_coverage(tmp_path, smiles):
     rec = build_teacher(store, teacher, progress=False)
     assert rec["coverage"] == 1.0 and rec["builds"][-1]["chunks_computed"] == 6
     assert_same(store.read_all("desc"), ref)
+
+
+def test_dead_worker_restarts_the_pool(tmp_path, smiles):
+    (tmp_path / "m1").mkdir()
+    store = TeacherStore.create(tmp_path / "s", smiles[:120], chunk_size=40)
+    rec = build_teacher(store, CrashTeacher(str(tmp_path / "m1")), n_jobs=2, progress=False)
+    assert rec["status"] == "complete" and rec["chunks_done"] == 3
+    assert_same(store.read_all("crash"), DescTeacher().embed(store.smiles))
+    # a worker that dies every time: the build stops after max_pool_restarts, chunks kept
+    (tmp_path / "m2").mkdir()
+    other = TeacherStore.create(tmp_path / "t", smiles[:120], chunk_size=40)
+    with pytest.raises(StoreError, match="worker processes died 2 times"):
+        build_teacher(
+            other,
+            CrashTeacher(str(tmp_path / "m2"), crashes=10**6),
+            n_jobs=2,
+            progress=False,
+            max_pool_restarts=1,
+        )
+    assert TeacherStore.open(other.path).manifest["teachers"]["crash"]["status"] == "interrupted"
 
 
 def test_fault_handling(tmp_path, smiles):

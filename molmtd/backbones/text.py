@@ -145,7 +145,7 @@ class HFTextBackbone(nn.Module):
         return self.proj(pooled)
 
     def embed(self, items: Sequence[str], batch_size: int = 64, **kwargs: Any) -> Any:
-        """Embed texts (see :func:`molmtd.train.embed`)."""
+        """Embed texts (see :func:`molmtd.training.embed`)."""
         from molmtd.training.inference import embed
 
         return embed(self, items, batch_size=batch_size, **kwargs)

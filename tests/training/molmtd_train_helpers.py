@@ -53,7 +53,7 @@ def nci_targets(n: int = 300) -> tuple[list[str], dict[str, np.ndarray]]:
 
 
 def source(n: int = 300):
-    from molmtd.train import ArrayTargets
+    from molmtd.training import ArrayTargets
 
     smiles, targets = nci_targets(n)
     return ArrayTargets(
@@ -68,7 +68,7 @@ def source(n: int = 300):
 
 
 def small_config(**overrides):
-    from molmtd.train import TrainConfig
+    from molmtd.training import TrainConfig
 
     base = {
         "backbone": {
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from molmtd.train import Distiller
+    from molmtd.training import Distiller
 
     cfg = small_config(
         max_steps=args.steps,

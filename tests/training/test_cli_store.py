@@ -78,7 +78,7 @@ def test_cli_distill_on_store_then_resume(store_path, tmp_path, capsys):
     pointer = json.loads((out / "checkpoints" / "latest.json").read_text())
     assert pointer["last"] == "step-00000006"
     assert "done: step 6" in capsys.readouterr().out
-    from molmtd.train import load_student
+    from molmtd.training import load_student
 
     emb = load_student(out).embed(["CCO", "c1ccccc1O"])
     assert emb.shape == (2, 64) and np.isfinite(emb).all()
@@ -103,7 +103,7 @@ def test_cli_rejects_unknown_option(store_path, tmp_path):
 
 def test_cli_overrides_resolve_into_train_config():
     from molmtd.cli import build_parser
-    from molmtd.train import config_from_args
+    from molmtd.training.cli import config_from_args
 
     args = build_parser().parse_args(
         [

