@@ -278,7 +278,8 @@ LIBRARY = [
         "featurizer = Featurizer(model='default', on_error='nan', verbose=True)\n"
         "X = featurizer.transform(table['smiles'])\n"
         "ok = featurizer.valid_mask_\n"
-        "print(X.shape, 'invalid rows:', int((~ok).sum()))"
+        "print(X.shape, 'invalid rows:', int((~ok).sum()))\n"
+        "table[~ok]"
     ),
     md(
         "Eight k-means clusters on the L2-normalised embeddings (cosine geometry), with the "
