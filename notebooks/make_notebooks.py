@@ -7,7 +7,7 @@ The notebooks are committed without outputs; ``--execute`` runs each one in a fr
 (in a scratch folder, importing molmtd from this checkout) and writes
 ``docs/notebooks/<name>.md`` with its figures beside it, so a reader sees the results without
 running anything. Code cells tagged ``figure`` must show a figure (``tests/test_notebooks.py``
-checks every one), and each rendering records the hash of the code it was made from, so the
+checks every one), and each rendering records the hash of the cells it was made from, so the
 test suite notices a rendering that is older than its notebook.
 """
 
@@ -30,7 +30,7 @@ ROOT = HERE.parent
 DOCS = ROOT / "docs" / "notebooks"
 FIGURE_TAG = "figure"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-HASH_LINE = re.compile(r"<!-- code sha256: ([0-9a-f]{64}) -->")
+HASH_LINE = re.compile(r"<!-- source sha256: ([0-9a-f]{64}) -->")
 
 
 def md(source: str) -> NotebookNode:
@@ -377,16 +377,17 @@ NOTEBOOKS: dict[str, list[NotebookNode]] = {
 def build(name: str) -> NotebookNode:
     """The notebook ``name`` as written to ``notebooks/<name>.ipynb`` (no outputs)."""
     nb = new_notebook(cells=[nbformat.from_dict(dict(c)) for c in NOTEBOOKS[name]])
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # stable ids: rewriting an unchanged notebook changes nothing
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
 
-def code_hash(nb: NotebookNode) -> str:
-    """sha256 of a notebook's code cell sources, in order (what a rendering must match)."""
+def source_hash(nb: NotebookNode) -> str:
+    """sha256 of a notebook's cells (type and source, in order): what a rendering must match."""
     digest = hashlib.sha256()
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            digest.update(cell.source.encode() + b"\0")
+        digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
     return digest.hexdigest()
 
 
@@ -439,7 +440,7 @@ def render(nb: NotebookNode, name: str, out_dir: Path = DOCS) -> Path:
         (out_dir / rel).write_bytes(data)
     header = (
         f"<!-- Rendered from notebooks/{name}.ipynb by `python notebooks/make_notebooks.py "
-        f"--execute`; do not edit. -->\n<!-- code sha256: {code_hash(nb)} -->\n\n"
+        f"--execute`; do not edit. -->\n<!-- source sha256: {source_hash(nb)} -->\n\n"
     )
     # Links written for notebooks/ (../docs/x.md) must work from docs/notebooks/ as well.
     body = body.replace("](../docs/", "](../")

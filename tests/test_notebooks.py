@@ -92,14 +92,14 @@ def test_committed_notebook_matches_its_source(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(EXPECTED_FIGURES))
 def test_rendering_is_current(name: str) -> None:
-    """docs/notebooks/<name>.md was rendered from the current code, with its figures."""
+    """docs/notebooks/<name>.md was rendered from the current cells, with its figures."""
     path = ROOT / "docs" / "notebooks" / f"{name}.md"
     assert path.is_file(), "run `make notebooks`"
     text = path.read_text()
     found = mk.HASH_LINE.search(text)
-    assert found, f"{path} has no code hash line"
-    assert found.group(1) == mk.code_hash(mk.build(name)), (
-        f"{path} was rendered from older code; run `make notebooks`"
+    assert found, f"{path} has no source hash line"
+    assert found.group(1) == mk.source_hash(mk.build(name)), (
+        f"{path} was rendered from older cells; run `make notebooks`"
     )
     images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text)
     assert len(images) >= EXPECTED_FIGURES[name]
