@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -444,9 +445,21 @@ def render(nb: NotebookNode, name: str, out_dir: Path = DOCS) -> Path:
     )
     # Links written for notebooks/ (../docs/x.md) must work from docs/notebooks/ as well.
     body = body.replace("](../docs/", "](../")
+    for local, shown in _path_aliases():
+        body = body.replace(local, shown)
     path = out_dir / f"{name}.md"
     path.write_text(header + body.strip() + "\n")
     return path
+
+
+def _path_aliases() -> list[tuple[str, str]]:
+    """This machine's folders in printed paths, and what the rendering shows instead."""
+    aliases = [
+        (sysconfig.get_paths()["purelib"], "site-packages"),
+        (os.environ.get("MOLMTD_DATA_DIR", ""), "$MOLMTD_DATA_DIR"),
+        (str(ROOT.parent), ".."),
+    ]
+    return [(local, shown) for local, shown in aliases if len(local) > 1]
 
 
 def main(argv: list[str] | None = None) -> int:
