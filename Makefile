@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint venv clean
+.PHONY: demo test test-slow lint notebooks venv clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-slow: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check molmtd tests benchmarks notebooks/make_notebooks.py
+
+# Regenerate notebooks/*.ipynb and their executed renderings in docs/notebooks/.
+notebooks: $(STAMP)
+	$(PY) notebooks/make_notebooks.py --execute
 
 clean:
 	rm -rf $(VENV) build *.egg-info
