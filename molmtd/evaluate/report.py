@@ -187,10 +187,7 @@ def plot_tasks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
     Representations keep one order in every panel and are named on the first panel of each
     row; colours group them (students, random-init students, ECFP, teachers).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     tasks = list(dict.fromkeys(summary["task"]))
@@ -198,10 +195,8 @@ def plot_tasks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
     ncol = min(4, len(tasks))
     nrow = int(np.ceil(len(tasks) / ncol))
     panel_height = 0.17 * len(reps) + 0.9
-    fig, axes = plt.subplots(
-        nrow, ncol, figsize=(3.0 * ncol + 2.2, panel_height * nrow + 0.6), squeeze=False,
-        sharey=True,
-    )  # fmt: skip
+    fig = Figure(figsize=(3.0 * ncol + 2.2, panel_height * nrow + 0.6))
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharey=True)
     kinds = [rep_kind(r) for r in reps]
     colors = [_KIND_COLORS[k] for k in kinds]
     y = np.arange(len(reps))
@@ -232,20 +227,17 @@ def plot_tasks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_ranks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Mean rank per representation (horizontal bars, best on top), with per-task dots."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     table = rank_table(summary)
     order = table.mean(axis=0).sort_values(ascending=False).index.tolist()
-    fig, ax = plt.subplots(figsize=(5, 0.5 * len(order) + 1.2))
+    fig = Figure(figsize=(5, 0.5 * len(order) + 1.2))
+    ax = fig.subplots()
     ax.barh(range(len(order)), table[order].mean(axis=0), color="tab:blue", alpha=0.6)
     rng = np.random.default_rng(0)
     for i, rep in enumerate(order):
@@ -259,7 +251,6 @@ def plot_ranks(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 

@@ -186,15 +186,13 @@ def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
 
 def plot_probe(probe: pd.DataFrame, out_png: Path) -> Path:
     """Heatmap of pooled R²: teachers (rows) x representations (columns)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     wide = probe.pivot(index="teacher", columns="representation", values="r2_pooled")
     wide = wide[list(dict.fromkeys(probe["representation"]))]
     wide = wide.loc[list(dict.fromkeys(probe["teacher"]))]
-    fig, ax = plt.subplots(figsize=(1.3 * wide.shape[1] + 3, 0.38 * wide.shape[0] + 1.8))
+    fig = Figure(figsize=(1.3 * wide.shape[1] + 3, 0.38 * wide.shape[0] + 1.8))
+    ax = fig.subplots()
     im = ax.imshow(wide.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_xticks(
         range(wide.shape[1]),
@@ -220,7 +218,6 @@ def plot_probe(probe: pd.DataFrame, out_png: Path) -> Path:
     fig.tight_layout()
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
-    plt.close(fig)
     return out_png
 
 

@@ -78,14 +78,12 @@ def plot_curves(log_csv: Path, out_png: Path) -> Path | None:
     val = df[df["split"] == "val"]
     if val.empty:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     teachers = [c[: -len("/loss")] for c in df.columns if c.endswith("/loss")]
     has_mi = any(val[f"{k}/mi"].notna().any() for k in teachers)
-    fig, axes = plt.subplots(1, 2 if has_mi else 1, figsize=(11 if has_mi else 6, 4), squeeze=False)
+    fig = Figure(figsize=(11 if has_mi else 6, 4))
+    axes = fig.subplots(1, 2 if has_mi else 1, squeeze=False)
     for k in teachers:
         axes[0, 0].plot(val["step"], val[f"{k}/loss"], marker="o", ms=3, label=k)
         if has_mi:
@@ -99,6 +97,5 @@ def plot_curves(log_csv: Path, out_png: Path) -> Path | None:
     fig.tight_layout()
     tmp = Path(out_png).with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     os.replace(tmp, out_png)
     return Path(out_png)
