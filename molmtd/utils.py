@@ -67,3 +67,17 @@ def rdkit_quiet() -> Iterator[None]:
         yield
     finally:
         RDLogger.EnableLog("rdApp.*")
+
+
+def progress_bar(*args: Any, **kwargs: Any) -> Any:
+    """A tqdm bar: the notebook widget when ipywidgets is installed, else the text bar.
+
+    ``tqdm.auto`` in Jupyter without ipywidgets warns "IProgress not found" and falls back;
+    checking for ipywidgets first gives the text bar without the warning.
+    """
+    try:
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm.std import tqdm
+    return tqdm(*args, **kwargs)

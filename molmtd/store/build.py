@@ -298,7 +298,7 @@ def build_teacher(
     dict
         The teacher's manifest record after the build.
     """
-    from tqdm.auto import tqdm
+    from molmtd.utils import progress_bar as tqdm
 
     if executor not in ("process", "dask"):
         raise ValueError("executor must be 'process' or 'dask'")

@@ -333,7 +333,7 @@ def prefetch_conformers(
 
     bar = None
     if progress and jobs:
-        from tqdm.auto import tqdm
+        from molmtd.utils import progress_bar as tqdm
 
         bar = tqdm(total=len(jobs), desc="conformers", unit="mol")
     if n_jobs <= 1:

@@ -104,7 +104,7 @@ def embed(
 
     it = loader
     if progress:
-        from tqdm.auto import tqdm
+        from molmtd.utils import progress_bar as tqdm
 
         it = tqdm(loader, total=len(chunks), desc="embed", unit="batch")
     with eval_mode(backbone):

@@ -408,7 +408,7 @@ class Distiller:
 
         bar = None
         if self.is_main and cfg.progress:
-            from tqdm.auto import tqdm
+            from molmtd.utils import progress_bar as tqdm
 
             bar = tqdm(
                 total=total, initial=loop.step, desc="distill", unit="step", dynamic_ncols=True
