@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 16 pilot: the objective at an identical, small budget (CPU-sized).
 # 20,000 ZINC250k molecules (the seed-0 prefix of the 200k store), the 10 teachers with full
-# coverage (7 fingerprints, rdkit2d, chemnet, rxnfp), GINE 4x256 (256-d), 450 steps of 128
-# (~3 epochs), one candidate per config in benchmarks/configs/pilot20k/:
+# coverage (7 fingerprints, rdkit2d, chemnet, rxnfp), GINE 4x256 (256-d), 1,200 steps of 128
+# (8 epochs), one candidate per config in benchmarks/configs/pilot20k/:
 #   bnll   today's recipe: Gaussian on every teacher, beta-NLL (0.5), log-precision bound 7,
 #          global gradient clip
 #   typed  Bernoulli kernels on the presence bits of the sparse teachers (likelihoods: auto),
