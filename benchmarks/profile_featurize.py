@@ -4,7 +4,7 @@
 
 One process, ``--threads`` torch threads. Each round times, one after another on the same
 molecules: RDKit parsing, graph featurisation, collation into batches of ``--batch-size``, the
-forward pass, a bare walk over RDKit's atom and bond objects (the
+forward pass (in the precision ``Featurizer``'s default "auto" picks here), a bare walk over RDKit's atom and bond objects (the
 floor of any featuriser that reads RDKit from Python), the whole ``Featurizer.transform`` (n_jobs=1) and ECFP4 counts (2048 bits,
 parsing included). Rounds alternate the stages so that load from other processes hits all
 of them alike; the table reports each stage's median over rounds, its share of the
@@ -64,7 +64,7 @@ def stages(smiles: list[str], model: str, batch_size: int) -> dict[str, Callable
     batches = [batch_graphs(c) for c in chunks]
 
     def forward() -> None:
-        with torch.inference_mode():
+        with torch.inference_mode(), featurizer._autocast(torch.device("cpu")):
             for batch in batches:
                 backbone(batch)
 
@@ -122,6 +122,7 @@ def main() -> None:
     ]
     table = pd.DataFrame(rows)
     table["model"] = name
+    table["precision"] = Featurizer(model=name).precision_
     table["n"] = args.n
     table["threads"] = args.threads
     table["batch_size"] = args.batch_size

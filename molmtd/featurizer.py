@@ -22,13 +22,32 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
-Precision = Literal["float32", "bfloat16"]
+Precision = Literal["auto", "float32", "bfloat16"]
 
 # Inputs per featurisation task in the process pool, the smallest input that starts a pool,
 # and the chunks per process featurised before the pool waits for the forward pass.
 _CHUNK = 256
 _MIN_POOL_ITEMS = 2 * _CHUNK
 _WAVE = 4
+
+# precision="auto": bfloat16 only where the CPU multiplies it natively and these molecules'
+# rows stay this close to float32 (relative L2; the shipped model's worst row over 2,000
+# MOSES molecules is 0.005, see benchmarks/results/bfloat16_rows.csv).
+_AUTO_CHECK_SMILES = (
+    "CCO",
+    "c1ccccc1O",
+    "CC(=O)Nc1ccc(O)cc1",
+    "CN1CCC[C@H]1c1cccnc1",
+    "O=C(O)c1ccccc1OC(C)=O",
+    "CC(C)Cc1ccc(C(C)C(=O)O)cc1",
+    "Cn1c(=O)c2c(ncn2C)n(C)c1=O",
+    "C[NH+](C)CCC(c1ccccc1)c1ccccn1",
+    "O=S(=O)(N)c1cc(C(=O)O)c(NCc2ccco2)cc1Cl",
+    "FC(F)(F)c1ccc(Oc2ccccc2)cc1",
+    "C/C=C/C(=O)[O-]",
+    "BrCCBr",
+)
+_AUTO_MAX_RELATIVE_L2 = 0.02
 
 
 class InvalidMoleculeError(ValueError):
@@ -57,7 +76,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
         pass always uses torch's current thread count (``torch.set_num_threads``): more
         threads help on an idle machine and stall on a loaded one, so that is left to you.
     precision
-        ``"float32"`` (default): the model's own numbers. ``"bfloat16"``: the forward pass
+        ``"auto"`` (default): ``"bfloat16"`` on a CPU with AVX512-BF16 or AMX where a
+        dozen reference molecules' rows stay within 2% (relative L2) of float32, else
+        ``"float32"`` (always on GPUs); the choice is :attr:`precision_`.
+        ``"float32"``: the model's own numbers. ``"bfloat16"``: the forward pass
         under ``torch.autocast`` in bfloat16 and float32 output; on CPUs with AVX512-BF16
         or AMX about 1.5x faster end to end, with rows within about 0.5% of float32
         (relative L2 error; cosine similarity above 0.9999). Without such instructions it
@@ -75,6 +97,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         After :meth:`transform`: True where the molecule was embedded.
     n_features_out_ : int
         Embedding width.
+    precision_ : str
+        The precision the forward pass runs in: ``precision``, or what ``"auto"`` chose.
     """
 
     def __init__(
@@ -84,7 +108,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         batch_size: int = 64,
         n_jobs: int = 1,
         on_error: OnError = "raise",
-        precision: Precision = "float32",
+        precision: Precision = "auto",
         verbose: bool = False,
     ) -> None:
         self.model = model
@@ -118,6 +142,30 @@ class Featurizer(TransformerMixin, BaseEstimator):
     @property
     def n_features_out_(self) -> int:
         return int(self._backbone().dim)
+
+    # -- precision="auto" ----------------------------------------------------------------
+    @property
+    def precision_(self) -> str:
+        """``precision``, or for ``"auto"`` the precision chosen for this CPU and model."""
+        if self.precision != "auto":
+            return str(self.precision)
+        key = (str(self.model), self.device)
+        cached = self.__dict__.get("_lazy_precision")
+        if cached is None or cached[0] != key:
+            cached = (key, self._auto_precision())
+            self.__dict__["_lazy_precision"] = cached
+        return cached[1]
+
+    def _auto_precision(self) -> str:
+        """bfloat16 if the CPU has bfloat16 instructions and the rows check passes."""
+        import torch
+
+        from molmtd.cpu import has_fast_bfloat16
+
+        if torch.device(self.device).type != "cpu" or not has_fast_bfloat16():
+            return "float32"
+        error = bfloat16_relative_error(self._backbone(), _AUTO_CHECK_SMILES)
+        return "bfloat16" if float(error.max()) <= _AUTO_MAX_RELATIVE_L2 else "float32"
 
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> Featurizer:
@@ -205,7 +253,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         """bfloat16 autocast on ``device`` when ``precision="bfloat16"``, else nothing."""
         import torch
 
-        if self.precision != "bfloat16":
+        if self.precision_ != "bfloat16":
             return contextlib.nullcontext()
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
@@ -262,6 +310,29 @@ class Featurizer(TransformerMixin, BaseEstimator):
                 self._reject(int(positions[j]), smi, _Rejected(unparsable=False, detail=str(err)))
                 valid[positions[j]] = False
         return rows
+
+
+def bfloat16_relative_error(backbone: Any, smiles: Sequence[str]) -> np.ndarray:
+    """Relative L2 distance of each molecule's bfloat16 row from its float32 row.
+
+    Only measured for students that featurise graphs; others get ``[inf]`` (so "auto"
+    keeps them in float32).
+    """
+    import torch
+
+    from molmtd.backbones.features import smiles_to_graph
+    from molmtd.training.inference import eval_mode
+
+    if not _featurises_graphs(backbone):
+        return np.array([np.inf])
+    device = next(iter(backbone.parameters())).device
+    graphs = [(i, smiles_to_graph(s, i)) for i, s in enumerate(smiles)]
+    rows = np.zeros((2, len(smiles), backbone.dim), dtype=np.float32)
+    with eval_mode(backbone), torch.inference_mode():
+        _forward(backbone, graphs, rows[0], device)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+            _forward(backbone, graphs, rows[1], device)
+    return np.linalg.norm(rows[1] - rows[0], axis=1) / np.linalg.norm(rows[0], axis=1)
 
 
 class _Rejected(NamedTuple):
@@ -454,8 +525,9 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--precision",
         choices=get_args(Precision),
-        default="float32",
-        help="bfloat16: faster forward pass on CPUs with AVX512-BF16/AMX, rows within ~0.5%%",
+        default="auto",
+        help="auto (default): bfloat16 on CPUs with AVX512-BF16/AMX (rows within ~0.5%%), "
+        "else float32",
     )
     parser.set_defaults(func=_run)
 
@@ -474,7 +546,10 @@ def _run(args: argparse.Namespace) -> int:
     emb = featurizer.transform(mols)
     write_embeddings(args.output, emb, featurizer.valid_mask_, table)
     n_bad = int((~featurizer.valid_mask_).sum())
-    print(f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows)")
+    print(
+        f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows; "
+        f"{featurizer.precision_})"
+    )
     return 0
 
 
