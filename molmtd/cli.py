@@ -1,4 +1,4 @@
-"""``molmtd`` command line: ``featurize | teachers | distill | benchmark | models``.
+"""``molmtd`` command line: ``featurize | teachers | distill | benchmark | models | export-onnx``.
 
 Each subcommand lives beside the code it drives; a module contributes a subcommand by
 defining ``add_subcommand(subparsers) -> None`` which registers a parser whose ``func``
@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "molmtd.train",
     "molmtd.evaluate.cli",
     "molmtd.models",
+    "molmtd.export",
 )
 
 
