@@ -529,10 +529,26 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         help="auto (default): bfloat16 on CPUs with AVX512-BF16/AMX (rows within ~0.5%%), "
         "else float32",
     )
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=None,
+        help="stream the input this many rows at a time (bounded memory, resumes after a kill; "
+        "see docs/speed.md); .smi/.txt/.csv/.tsv/.parquet inputs",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address: featurise the input's partitions on that cluster",
+    )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.chunk_rows or args.scheduler:
+        from molmtd.parallel import run_large
+
+        return run_large(args)
     table, mols = read_molecules(args.input, args.smiles_col)
     featurizer = Featurizer(
         model=args.model,
