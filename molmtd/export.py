@@ -128,6 +128,7 @@ def export_onnx(model: str | Path | Any, out: str | Path, opset: int = 18) -> Pa
             dynamic_axes=dynamic,
             opset_version=opset,
             dynamo=True,
+            external_data=False,  # one self-contained file (the student is a few MB)
             verbose=False,
         )
     meta = {"backbone": backbone.config, "format": "molmtd-onnx/1", "inputs": list(INPUT_NAMES)}

@@ -23,6 +23,7 @@ from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
 Precision = Literal["auto", "float32", "bfloat16"]
+Backend = Literal["torch", "onnx"]
 
 # Inputs per featurisation task in the process pool, the smallest input that starts a pool,
 # and the chunks per process featurised before the pool waits for the forward pass.
@@ -84,6 +85,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
         or AMX about 1.5x faster end to end, with rows within about 0.5% of float32
         (relative L2 error; cosine similarity above 0.9999). Without such instructions it
         can be slower: measure before you switch.
+    backend
+        ``"torch"`` (default) or ``"onnx"``: the forward pass by ONNX Runtime (float32, one
+        thread per process) on the student exported once to ``~/.cache/molmtd/onnx`` (GINE
+        students; needs the ``onnx`` extra). See ``docs/speed.md`` for when it is faster.
     on_error
         ``"raise"``: an invalid molecule raises :class:`InvalidMoleculeError` naming its index
         and SMILES. ``"nan"``: its row is NaN and ``valid_mask_`` marks it False; the output
@@ -110,6 +115,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         on_error: OnError = "raise",
         precision: Precision = "auto",
         verbose: bool = False,
+        backend: Backend = "torch",
     ) -> None:
         self.model = model
         self.device = device
@@ -118,6 +124,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.on_error = on_error
         self.precision = precision
         self.verbose = verbose
+        self.backend = backend
 
     # -- model loading -------------------------------------------------------------------
     def _backbone(self) -> Any:
@@ -147,6 +154,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
     @property
     def precision_(self) -> str:
         """``precision``, or for ``"auto"`` the precision chosen for this CPU and model."""
+        if self.backend == "onnx":
+            return "float32"
         if self.precision != "auto":
             return str(self.precision)
         key = (str(self.model), self.device)
@@ -170,13 +179,19 @@ class Featurizer(TransformerMixin, BaseEstimator):
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> Featurizer:
         """Stateless: checks parameters and returns self."""
-        for name, allowed in (("on_error", OnError), ("precision", Precision)):
+        for name, allowed in (
+            ("on_error", OnError),
+            ("precision", Precision),
+            ("backend", Backend),
+        ):
             value = getattr(self, name)
             if value not in get_args(allowed):
                 options = " or ".join(repr(a) for a in get_args(allowed))
                 raise ValueError(f"{name} must be {options}, got {value!r}")
         if int(self.batch_size) < 1 or int(self.n_jobs) < 1:
             raise ValueError("batch_size and n_jobs must be >= 1")
+        if self.backend == "onnx" and self.precision == "bfloat16":
+            raise ValueError("backend='onnx' runs in float32: use precision='auto' or 'float32'")
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -241,12 +256,55 @@ class Featurizer(TransformerMixin, BaseEstimator):
                         valid[row] = True
                         pending.append((row, result))
                 while len(pending) >= batch_size:
-                    _forward(backbone, pending[:batch_size], out, device)
+                    self._forward(backbone, pending[:batch_size], out, device)
                     del pending[:batch_size]
                 bar.update(len(chunk))
             if pending:
-                _forward(backbone, pending, out, device)
+                self._forward(backbone, pending, out, device)
         return out, valid
+
+    # -- backend="onnx" ------------------------------------------------------------------
+    def _forward(
+        self, backbone: Any, graphs: list[tuple[int, dict[str, np.ndarray]]], out: Any, device: Any
+    ) -> None:
+        """One batch's rows into ``out``: by torch, or by ONNX Runtime for backend="onnx"."""
+        if self.backend != "onnx":
+            _forward(backbone, graphs, out, device)
+            return
+        out[[row for row, _ in graphs]] = self._onnx_student().run([g for _, g in graphs])
+
+    def _onnx_student(self) -> Any:
+        """The student exported to ONNX (once per weights file) in an ONNX Runtime session."""
+        import hashlib
+
+        from molmtd.export import OnnxStudent, export_onnx
+        from molmtd.training.checkpoint import WEIGHTS
+        from molmtd.training.inference import resolve_student_path
+
+        cached = self.__dict__.get("_lazy_onnx")
+        if cached is not None and cached[0] == str(self.model):
+            return cached[1]
+        path = Path(self.model)
+        if not path.exists():
+            from molmtd.models import model_dir
+
+            path = model_dir(str(self.model))
+        weights = resolve_student_path(path) / WEIGHTS
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        onnx_path = Path.home() / ".cache" / "molmtd" / "onnx" / f"{digest}.onnx"
+        if not onnx_path.is_file():  # export beside, then rename: concurrent runs are safe
+            import os
+            import tempfile
+
+            onnx_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=onnx_path.parent)) / onnx_path.name
+            export_onnx(self._backbone(), tmp)
+            os.replace(tmp.with_suffix(".json"), onnx_path.with_suffix(".json"))
+            os.replace(tmp, onnx_path)
+            tmp.parent.rmdir()
+        student = OnnxStudent(onnx_path)
+        self.__dict__["_lazy_onnx"] = (str(self.model), student)
+        return student
 
     # -- helpers -------------------------------------------------------------------------
     def _autocast(self, device: Any) -> contextlib.AbstractContextManager[Any]:

@@ -329,3 +329,21 @@ def test_bfloat16_rows_check_measures_a_real_difference(student_dir: Path) -> No
     error = bfloat16_relative_error(Featurizer(model=student_dir)._backbone(), _AUTO_CHECK_SMILES)
     assert error.shape == (len(_AUTO_CHECK_SMILES),)
     assert 0 < error.max() < 0.02
+
+
+def test_onnx_backend_rows_equal_torch_rows(
+    student_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    monkeypatch.setenv("HOME", str(tmp_path))  # the exported model is cached under ~/.cache
+    inputs = [*SMILES * 30, "not_a_smiles"]
+    exact = Featurizer(model=student_dir, on_error="nan", precision="float32").transform(inputs)
+    feat = Featurizer(model=student_dir, on_error="nan", backend="onnx", batch_size=16)
+    got = feat.transform(inputs)
+    assert feat.precision_ == "float32"
+    assert feat.valid_mask_.tolist() == [True] * 150 + [False]
+    np.testing.assert_allclose(got, exact, rtol=1e-5, atol=1e-5, equal_nan=True)
+    assert len(list((tmp_path / ".cache" / "molmtd" / "onnx").glob("*.onnx"))) == 1
+    with pytest.raises(ValueError, match="float32"):
+        Featurizer(model=student_dir, backend="onnx", precision="bfloat16").transform(SMILES)
