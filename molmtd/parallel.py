@@ -98,6 +98,7 @@ def run_large(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         on_error=args.on_error,
         precision=args.precision,
+        backend=args.backend,
     )
     if args.scheduler:
         return _run_dask(args, params)

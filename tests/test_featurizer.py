@@ -347,3 +347,13 @@ def test_onnx_backend_rows_equal_torch_rows(
     assert len(list((tmp_path / ".cache" / "molmtd" / "onnx").glob("*.onnx"))) == 1
     with pytest.raises(ValueError, match="float32"):
         Featurizer(model=student_dir, backend="onnx", precision="bfloat16").transform(SMILES)
+
+
+@pytest.mark.slow
+def test_compile_backend_rows_equal_torch_rows(student_dir: Path) -> None:
+    inputs = [*SMILES * 30, "not_a_smiles"]
+    kwargs = dict(model=student_dir, on_error="nan", precision="float32", batch_size=16)
+    exact = Featurizer(**kwargs).transform(inputs)
+    feat = Featurizer(**kwargs, backend="compile")
+    np.testing.assert_allclose(feat.transform(inputs), exact, rtol=1e-5, atol=1e-5, equal_nan=True)
+    assert feat.__dict__["_lazy_compiled"][1] is not feat._backbone()  # really compiled
