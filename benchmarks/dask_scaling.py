@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from molmtd.cpu import cpu_model, cpu_summary
+from molmtd.cpu import add_machine_columns, append_csv, cpu_summary
 from molmtd.data.corpus import load_corpus
 from molmtd.models import model_dir
 from molmtd.parallel import featurize_dask
@@ -75,16 +75,10 @@ def main() -> None:
     table["precision"] = args.precision
     table["n"] = args.n
     table["rounds"] = args.rounds
-    table["cpu"] = cpu_model()
-    table["logical_cpus"] = os.cpu_count()
-    table["load_avg_1m_median"] = float(np.median(loads))
-    table["date"] = time.strftime("%Y-%m-%dT%H:%M%z")
+    add_machine_columns(table, loads)
     print(f"CPU: {cpu_summary()}; {os.cpu_count()} logical CPUs")
     print(table[["workers", "mol_per_s", "speedup_vs_1_worker"]].to_markdown(index=False))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.is_file():
-        table = pd.concat([pd.read_csv(args.out), table], ignore_index=True)
-    table.to_csv(args.out, index=False, float_format="%.4g")
+    append_csv(table, args.out)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from molmtd.backbones.features import batch_graphs, smiles_to_graph
-from molmtd.cpu import cpu_flags, cpu_model, cpu_summary
+from molmtd.cpu import add_machine_columns, append_csv, cpu_summary
 from molmtd.data.corpus import load_corpus
 from molmtd.export import OnnxStudent, export_onnx, onnx_inputs
 from molmtd.models import model_dir
@@ -147,19 +147,12 @@ def main() -> None:
     frame["threads"] = args.threads
     frame["batch_size"] = args.batch_size
     frame["rounds"] = args.rounds
-    frame["cpu"] = cpu_model()
-    for flag in ("avx2", "avx512f", "avx512_bf16", "amx_tile"):
-        frame[flag] = flag in cpu_flags()
-    frame["load_avg_1m_median"] = float(np.median(loads))
-    frame["date"] = time.strftime("%Y-%m-%dT%H:%M%z")
+    add_machine_columns(frame, loads)
     print(f"CPU: {cpu_summary()}; torch {torch.__version__}, {args.threads} threads")
     print(f"load average (1 min) over the rounds: {[round(x, 2) for x in loads]}")
     columns = ["variant", "mol_per_s", "speedup_vs_float32", "relative_l2_max", "prepare_seconds"]
     print(frame[columns].to_markdown(index=False, floatfmt=".3g"))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.is_file():
-        frame = pd.concat([pd.read_csv(args.out), frame], ignore_index=True)
-    frame.to_csv(args.out, index=False, float_format="%.4g")
+    append_csv(frame, args.out)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from molmtd.backbones.features import batch_graphs, canonical_mol_to_graph
-from molmtd.cpu import cpu_flags, cpu_model, cpu_summary
+from molmtd.cpu import add_machine_columns, append_csv, cpu_summary
 from molmtd.data.corpus import load_corpus
 from molmtd.featurizer import Featurizer
 from molmtd.models import model_dir
@@ -108,7 +108,6 @@ def main() -> None:
     student = sum(median[k] for k in list(timed)[:4])
     ecfp = median["ECFP4 counts (2048), parse included"]
     end_to_end = median["Featurizer.transform end to end (n_jobs=1)"]
-    flags = cpu_flags()
     rows = [
         {
             "stage": key,
@@ -127,13 +126,8 @@ def main() -> None:
     table["threads"] = args.threads
     table["batch_size"] = args.batch_size
     table["rounds"] = args.rounds
-    table["cpu"] = cpu_model()
-    for flag in ("avx2", "avx512f", "avx512_bf16", "amx_tile"):
-        table[flag] = flag in flags
     table["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
-    table["load_avg_1m_median"] = float(np.median(loads))
-    table["logical_cpus"] = os.cpu_count()
-    table["date"] = time.strftime("%Y-%m-%dT%H:%M%z")
+    add_machine_columns(table, loads)
     print(f"CPU: {cpu_summary()}; torch {torch.__version__}, {args.threads} threads")
     print(f"load average (1 min) over the rounds: {[round(x, 2) for x in loads]}")
     print(
@@ -145,10 +139,7 @@ def main() -> None:
         f"sum of student stages / ECFP4: {student / ecfp:.2f}x; "
         f"end to end / ECFP4: {end_to_end / ecfp:.2f}x"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.is_file():
-        table = pd.concat([pd.read_csv(args.out), table], ignore_index=True)
-    table.to_csv(args.out, index=False, float_format="%.4g")
+    append_csv(table, args.out)
 
 
 if __name__ == "__main__":

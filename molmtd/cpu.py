@@ -10,6 +10,7 @@ import functools
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
 # Flags that change the student's forward-pass speed, in the order they are reported.
 RELEVANT_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
@@ -75,3 +76,30 @@ def cpu_slug() -> str:
     else:
         level = "basic"
     return f"{vendor}-{level}"
+
+
+def add_machine_columns(table: Any, loads: list[float]) -> Any:
+    """Add the CPU model, its relevant flags, the median load average and the date to a
+    benchmark's result table (a pandas DataFrame), in place; returns it."""
+    import os
+    import time
+
+    import numpy as np
+
+    table["cpu"] = cpu_model()
+    for flag in ("avx2", "avx512f", "avx512_bf16", "amx_tile"):
+        table[flag] = flag in cpu_flags()
+    table["logical_cpus"] = os.cpu_count()
+    table["load_avg_1m_median"] = float(np.median(loads)) if loads else float("nan")
+    table["date"] = time.strftime("%Y-%m-%dT%H:%M%z")
+    return table
+
+
+def append_csv(table: Any, path: Path) -> None:
+    """Append a result table to the CSV at ``path`` (created with its folder if absent)."""
+    import pandas as pd
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():
+        table = pd.concat([pd.read_csv(path), table], ignore_index=True)
+    table.to_csv(path, index=False, float_format="%.4g")

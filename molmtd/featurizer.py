@@ -624,22 +624,19 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
+def featurizer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`Featurizer` parameters given on the ``molmtd featurize`` command line."""
+    names = ("model", "device", "batch_size", "n_jobs", "on_error", "precision", "backend")
+    return {name: getattr(args, name) for name in names}
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.chunk_rows or args.scheduler:
         from molmtd.parallel import run_large
 
         return run_large(args)
     table, mols = read_molecules(args.input, args.smiles_col)
-    featurizer = Featurizer(
-        model=args.model,
-        device=args.device,
-        batch_size=args.batch_size,
-        n_jobs=args.n_jobs,
-        on_error=args.on_error,
-        precision=args.precision,
-        verbose=True,
-        backend=args.backend,
-    )
+    featurizer = Featurizer(**featurizer_kwargs(args), verbose=True)
     emb = featurizer.transform(mols)
     write_embeddings(args.output, emb, featurizer.valid_mask_, table)
     n_bad = int((~featurizer.valid_mask_).sum())

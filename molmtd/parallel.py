@@ -89,17 +89,9 @@ def featurize_dask(
 
 def run_large(args: argparse.Namespace) -> int:
     """``molmtd featurize`` with ``--chunk-rows`` (streaming) or ``--scheduler`` (Dask)."""
-    from molmtd.featurizer import Featurizer
+    from molmtd.featurizer import Featurizer, featurizer_kwargs
 
-    params = dict(
-        model=args.model,
-        device=args.device,
-        batch_size=args.batch_size,
-        n_jobs=args.n_jobs,
-        on_error=args.on_error,
-        precision=args.precision,
-        backend=args.backend,
-    )
+    params = featurizer_kwargs(args)
     if args.scheduler:
         return _run_dask(args, params)
     from molmtd.streaming import featurize_file
@@ -120,16 +112,14 @@ def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
     from dask.distributed import Client
 
     from molmtd.featurizer import _guess_smiles_column
+    from molmtd.streaming import SMI_READ_OPTIONS
 
     path: Path = args.input
     blocksize = "64MB"
     if path.suffix == ".parquet" or path.is_dir():
         frame = dd.read_parquet(str(path))
     elif path.suffix in (".smi", ".txt"):
-        frame = dd.read_csv(
-            str(path), sep=r"\s+", header=None, usecols=[0], names=["smiles"], dtype=str,
-            engine="python", blocksize=blocksize,
-        )  # fmt: skip
+        frame = dd.read_csv(str(path), blocksize=blocksize, **SMI_READ_OPTIONS)
     elif path.suffix in (".csv", ".tsv"):
         frame = dd.read_csv(
             str(path), sep="\t" if path.suffix == ".tsv" else ",", blocksize=blocksize

@@ -24,6 +24,15 @@ from typing import Any
 import numpy as np
 
 DEFAULT_CHUNK_ROWS = 20_000
+# A .smi/.txt file: the first whitespace-separated field of each line is the SMILES.
+SMI_READ_OPTIONS: dict[str, Any] = {
+    "sep": r"\s+",
+    "header": None,
+    "usecols": [0],
+    "names": ["smiles"],
+    "dtype": str,
+    "engine": "python",
+}
 
 
 def _suffix(path: Path) -> str:
@@ -48,16 +57,7 @@ def iter_chunks(
             yield table, table[col].tolist()
         return
     if suffix in (".smi", ".txt", ".smi.gz", ".txt.gz"):
-        reader = pd.read_csv(
-            path,
-            sep=r"\s+",
-            header=None,
-            usecols=[0],
-            names=["smiles"],
-            dtype=str,
-            engine="python",
-            chunksize=chunk_rows,
-        )
+        reader = pd.read_csv(path, chunksize=chunk_rows, **SMI_READ_OPTIONS)
     elif suffix in (".csv", ".csv.gz", ".tsv", ".tsv.gz"):
         sep = "\t" if suffix.startswith(".tsv") else ","
         reader = pd.read_csv(path, sep=sep, chunksize=chunk_rows)
