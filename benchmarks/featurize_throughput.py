@@ -3,8 +3,9 @@
     python benchmarks/featurize_throughput.py --n 2000 --n-teachers 100 --threads 2 [--model NAME] [--append]
 
 The student is timed end to end through ``Featurizer`` (parsing, graph featurisation, forward
-pass), in float32 and with ``precision="bfloat16"`` (how far its rows are from float32 goes
-to ``bfloat16_rows.csv``); the teacher stack is every teacher the shipped model was distilled
+pass), in float32, with ``precision="bfloat16"`` (how far its rows are from float32 goes
+to ``bfloat16_rows.csv``) and with the default ``precision="auto"`` (the row names what it
+chose on this CPU; the ``cpu`` column names the CPU and its flags); the teacher stack is every teacher the shipped model was distilled
 from, run one after another on one process (3D teachers share one conformer per molecule).
 Writes ``benchmarks/results/featurize_throughput.csv``.
 """
