@@ -5,7 +5,7 @@
 One process, ``--threads`` torch threads. Each round times, one after another on the same
 molecules: RDKit parsing, graph featurisation, collation into batches of ``--batch-size``, the
 forward pass (in the precision ``Featurizer``'s default "auto" picks here), a bare walk over RDKit's atom and bond objects (the
-floor of any featuriser that reads RDKit from Python), the whole ``Featurizer.transform`` (n_jobs=1) and ECFP4 counts (2048 bits,
+floor of any featuriser that reads RDKit from Python), the whole ``Featurizer.transform`` (n_jobs=1; and with each of ``--backends``) and ECFP4 counts (2048 bits,
 parsing included). Rounds alternate the stages so that load from other processes hits all
 of them alike; the table reports each stage's median over rounds, its share of the
 student's time, and ratios to ECFP4. Results are appended to
@@ -91,6 +91,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=Featurizer().batch_size)
     parser.add_argument("--model", default="default")
     parser.add_argument(
+        "--backends",
+        nargs="*",
+        default=[],
+        choices=["compile", "onnx"],
+        help="also time Featurizer.transform with these backends (after their warm-up)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=Path("benchmarks/results/profile_featurize.csv")
     )
     args = parser.parse_args()
@@ -98,6 +105,12 @@ def main() -> None:
     smiles = list(load_corpus("moses-test", n=args.n, seed=1))
     name = model_dir(args.model, verify=False).name
     timed = stages(smiles, name, args.batch_size)
+    for backend in args.backends:
+        other = Featurizer(model=name, batch_size=args.batch_size, n_jobs=1, backend=backend)
+        other.transform(smiles)  # export / compile, warm up
+        timed[f"Featurizer.transform end to end (n_jobs=1), backend={backend}"] = lambda f=other: (
+            f.transform(smiles)
+        )
     times: dict[str, list[float]] = {k: [] for k in timed}
     loads = []
     for _ in range(args.rounds):
