@@ -3,8 +3,9 @@
     python benchmarks/featurize_throughput.py --n 2000 --n-teachers 100 --threads 2 [--model NAME] [--append]
 
 The student is timed end to end through ``Featurizer`` (parsing, graph featurisation, forward
-pass), in float32 and with ``precision="bfloat16"`` (how far its rows are from float32 goes
-to ``bfloat16_rows.csv``); the teacher stack is every teacher the shipped model was distilled
+pass), in float32, with ``precision="bfloat16"`` (how far its rows are from float32 goes
+to ``bfloat16_rows.csv``) and with the default ``precision="auto"`` (the row names what it
+chose on this CPU; the ``cpu`` column names the CPU and its flags); the teacher stack is every teacher the shipped model was distilled
 from, run one after another on one process (3D teachers share one conformer per molecule).
 Writes ``benchmarks/results/featurize_throughput.csv``.
 """
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from molmtd.cpu import cpu_summary
 from molmtd.data.corpus import load_corpus
 from molmtd.featurizer import Featurizer
 from molmtd.models import list_models, model_dir
@@ -76,12 +78,14 @@ def main() -> None:
     smiles = list(load_corpus("moses-test", n=args.n, seed=1))
     name = model_dir(args.model, verify=False).name  # resolves "default"
     rows, embedded = [], {}
-    for n_jobs, precision in ((1, "float32"), (2, "float32"), (2, "bfloat16")):
+    for n_jobs, precision in ((1, "float32"), (2, "float32"), (2, "bfloat16"), (2, "auto")):
         feat = Featurizer(
             model=name, n_jobs=n_jobs, batch_size=args.batch_size, precision=precision
         )
         feat.transform(smiles[:64])  # load weights, warm up
         suffix = "" if precision == "float32" else f", {precision}"
+        if precision == "auto":
+            suffix += f" (chose {feat.precision_})"
         mol_per_s, embedded[precision] = timed(lambda f=feat: f.transform(smiles), args.n)
         rows.append(
             {
@@ -121,6 +125,7 @@ def main() -> None:
     table["threads"] = args.threads
     table["batch_size"] = args.batch_size
     table["load_avg_1m"] = os.getloadavg()[0]
+    table["cpu"] = cpu_summary()
     table["date"] = time.strftime("%Y-%m-%dT%H:%M%z")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.append and args.out.is_file():

@@ -6,7 +6,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Featurizer", "__version__", "list_models"]
+__all__ = ["Featurizer", "__version__", "featurize_dask", "list_models"]
 
 
 def __getattr__(name: str) -> Any:
@@ -15,6 +15,10 @@ def __getattr__(name: str) -> Any:
         from molmtd.featurizer import Featurizer
 
         return Featurizer
+    if name == "featurize_dask":
+        from molmtd.parallel import featurize_dask
+
+        return featurize_dask
     if name == "list_models":
         from molmtd.models import list_models
 

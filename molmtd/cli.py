@@ -1,4 +1,4 @@
-"""``molmtd`` command line: ``featurize | teachers | distill | benchmark | models``.
+"""``molmtd`` command line: ``featurize | teachers | distill | benchmark | models | export-onnx``.
 
 Each subcommand lives beside the code it drives; a module contributes a subcommand by
 defining ``add_subcommand(subparsers) -> None`` which registers a parser whose ``func``
@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = (
     "molmtd.evaluate.cli",
     "molmtd.evaluate.teacher_report_cli",
     "molmtd.models",
+    "molmtd.export",
 )
 
 

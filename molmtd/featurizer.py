@@ -22,13 +22,33 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
-Precision = Literal["float32", "bfloat16"]
+Precision = Literal["auto", "float32", "bfloat16"]
+Backend = Literal["torch", "compile", "onnx"]
 
 # Inputs per featurisation task in the process pool, the smallest input that starts a pool,
 # and the chunks per process featurised before the pool waits for the forward pass.
 _CHUNK = 256
 _MIN_POOL_ITEMS = 2 * _CHUNK
 _WAVE = 4
+
+# precision="auto": bfloat16 only where the CPU multiplies it natively and these molecules'
+# rows stay this close to float32 (relative L2; the shipped model's worst row over 2,000
+# MOSES molecules is 0.005, see benchmarks/results/bfloat16_rows.csv).
+_AUTO_CHECK_SMILES = (
+    "CCO",
+    "c1ccccc1O",
+    "CC(=O)Nc1ccc(O)cc1",
+    "CN1CCC[C@H]1c1cccnc1",
+    "O=C(O)c1ccccc1OC(C)=O",
+    "CC(C)Cc1ccc(C(C)C(=O)O)cc1",
+    "Cn1c(=O)c2c(ncn2C)n(C)c1=O",
+    "C[NH+](C)CCC(c1ccccc1)c1ccccn1",
+    "O=S(=O)(N)c1cc(C(=O)O)c(NCc2ccco2)cc1Cl",
+    "FC(F)(F)c1ccc(Oc2ccccc2)cc1",
+    "C/C=C/C(=O)[O-]",
+    "BrCCBr",
+)
+_AUTO_MAX_RELATIVE_L2 = 0.02
 
 
 class InvalidMoleculeError(ValueError):
@@ -57,11 +77,21 @@ class Featurizer(TransformerMixin, BaseEstimator):
         pass always uses torch's current thread count (``torch.set_num_threads``): more
         threads help on an idle machine and stall on a loaded one, so that is left to you.
     precision
-        ``"float32"`` (default): the model's own numbers. ``"bfloat16"``: the forward pass
+        ``"auto"`` (default): ``"bfloat16"`` on a CPU with AVX512-BF16 or AMX where a
+        dozen reference molecules' rows stay within 2% (relative L2) of float32, else
+        ``"float32"`` (always on GPUs); the choice is :attr:`precision_`.
+        ``"float32"``: the model's own numbers. ``"bfloat16"``: the forward pass
         under ``torch.autocast`` in bfloat16 and float32 output; on CPUs with AVX512-BF16
         or AMX about 1.5x faster end to end, with rows within about 0.5% of float32
         (relative L2 error; cosine similarity above 0.9999). Without such instructions it
         can be slower: measure before you switch.
+    backend
+        ``"torch"`` (default); ``"compile"``: the forward pass through ``torch.compile``
+        (inductor, dynamic shapes; the same rows within 1e-6, about 1.5x faster on one
+        thread, after about 30 s of compiling per process: for large inputs);
+        ``"onnx"``: the forward pass by ONNX Runtime (float32, one
+        thread per process) on the student exported once to ``~/.cache/molmtd/onnx`` (GINE
+        students; needs the ``onnx`` extra). See ``docs/speed.md`` for when it is faster.
     on_error
         ``"raise"``: an invalid molecule raises :class:`InvalidMoleculeError` naming its index
         and SMILES. ``"nan"``: its row is NaN and ``valid_mask_`` marks it False; the output
@@ -75,6 +105,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         After :meth:`transform`: True where the molecule was embedded.
     n_features_out_ : int
         Embedding width.
+    precision_ : str
+        The precision the forward pass runs in: ``precision``, or what ``"auto"`` chose.
     """
 
     def __init__(
@@ -84,8 +116,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
         batch_size: int = 64,
         n_jobs: int = 1,
         on_error: OnError = "raise",
-        precision: Precision = "float32",
+        precision: Precision = "auto",
         verbose: bool = False,
+        backend: Backend = "torch",
     ) -> None:
         self.model = model
         self.device = device
@@ -94,6 +127,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.on_error = on_error
         self.precision = precision
         self.verbose = verbose
+        self.backend = backend
 
     # -- model loading -------------------------------------------------------------------
     def _backbone(self) -> Any:
@@ -119,16 +153,48 @@ class Featurizer(TransformerMixin, BaseEstimator):
     def n_features_out_(self) -> int:
         return int(self._backbone().dim)
 
+    # -- precision="auto" ----------------------------------------------------------------
+    @property
+    def precision_(self) -> str:
+        """``precision``, or for ``"auto"`` the precision chosen for this CPU and model."""
+        if self.backend == "onnx":
+            return "float32"
+        if self.precision != "auto":
+            return str(self.precision)
+        key = (str(self.model), self.device)
+        cached = self.__dict__.get("_lazy_precision")
+        if cached is None or cached[0] != key:
+            cached = (key, self._auto_precision())
+            self.__dict__["_lazy_precision"] = cached
+        return cached[1]
+
+    def _auto_precision(self) -> str:
+        """bfloat16 if the CPU has bfloat16 instructions and the rows check passes."""
+        import torch
+
+        from molmtd.cpu import has_fast_bfloat16
+
+        if torch.device(self.device).type != "cpu" or not has_fast_bfloat16():
+            return "float32"
+        error = bfloat16_relative_error(self._backbone(), _AUTO_CHECK_SMILES)
+        return "bfloat16" if float(error.max()) <= _AUTO_MAX_RELATIVE_L2 else "float32"
+
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> Featurizer:
         """Stateless: checks parameters and returns self."""
-        for name, allowed in (("on_error", OnError), ("precision", Precision)):
+        for name, allowed in (
+            ("on_error", OnError),
+            ("precision", Precision),
+            ("backend", Backend),
+        ):
             value = getattr(self, name)
             if value not in get_args(allowed):
                 options = " or ".join(repr(a) for a in get_args(allowed))
                 raise ValueError(f"{name} must be {options}, got {value!r}")
         if int(self.batch_size) < 1 or int(self.n_jobs) < 1:
             raise ValueError("batch_size and n_jobs must be >= 1")
+        if self.backend == "onnx" and self.precision == "bfloat16":
+            raise ValueError("backend='onnx' runs in float32: use precision='auto' or 'float32'")
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -193,19 +259,75 @@ class Featurizer(TransformerMixin, BaseEstimator):
                         valid[row] = True
                         pending.append((row, result))
                 while len(pending) >= batch_size:
-                    _forward(backbone, pending[:batch_size], out, device)
+                    self._forward(backbone, pending[:batch_size], out, device)
                     del pending[:batch_size]
                 bar.update(len(chunk))
             if pending:
-                _forward(backbone, pending, out, device)
+                self._forward(backbone, pending, out, device)
         return out, valid
+
+    # -- backend="onnx" ------------------------------------------------------------------
+    def _forward(
+        self, backbone: Any, graphs: list[tuple[int, dict[str, np.ndarray]]], out: Any, device: Any
+    ) -> None:
+        """One batch's rows into ``out``: by torch, or by ONNX Runtime for backend="onnx"."""
+        if self.backend == "compile":
+            _forward(self._compiled(backbone), graphs, out, device)
+            return
+        if self.backend != "onnx":
+            _forward(backbone, graphs, out, device)
+            return
+        out[[row for row, _ in graphs]] = self._onnx_student().run([g for _, g in graphs])
+
+    def _compiled(self, backbone: Any) -> Any:
+        """``torch.compile(backbone)``, compiled once per loaded backbone."""
+        import torch
+
+        cached = self.__dict__.get("_lazy_compiled")
+        if cached is None or cached[0] is not backbone:
+            cached = (backbone, torch.compile(backbone, dynamic=True))
+            self.__dict__["_lazy_compiled"] = cached
+        return cached[1]
+
+    def _onnx_student(self) -> Any:
+        """The student exported to ONNX (once per weights file) in an ONNX Runtime session."""
+        import hashlib
+
+        from molmtd.export import OnnxStudent, export_onnx
+        from molmtd.training.checkpoint import WEIGHTS
+        from molmtd.training.inference import resolve_student_path
+
+        cached = self.__dict__.get("_lazy_onnx")
+        if cached is not None and cached[0] == str(self.model):
+            return cached[1]
+        path = Path(self.model)
+        if not path.exists():
+            from molmtd.models import model_dir
+
+            path = model_dir(str(self.model))
+        weights = resolve_student_path(path) / WEIGHTS
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        onnx_path = Path.home() / ".cache" / "molmtd" / "onnx" / f"{digest}.onnx"
+        if not onnx_path.is_file():  # export beside, then rename: concurrent runs are safe
+            import os
+            import tempfile
+
+            onnx_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=onnx_path.parent)) / onnx_path.name
+            export_onnx(self._backbone(), tmp)
+            os.replace(tmp.with_suffix(".json"), onnx_path.with_suffix(".json"))
+            os.replace(tmp, onnx_path)
+            tmp.parent.rmdir()
+        student = OnnxStudent(onnx_path)
+        self.__dict__["_lazy_onnx"] = (str(self.model), student)
+        return student
 
     # -- helpers -------------------------------------------------------------------------
     def _autocast(self, device: Any) -> contextlib.AbstractContextManager[Any]:
         """bfloat16 autocast on ``device`` when ``precision="bfloat16"``, else nothing."""
         import torch
 
-        if self.precision != "bfloat16":
+        if self.precision_ != "bfloat16":
             return contextlib.nullcontext()
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
@@ -262,6 +384,29 @@ class Featurizer(TransformerMixin, BaseEstimator):
                 self._reject(int(positions[j]), smi, _Rejected(unparsable=False, detail=str(err)))
                 valid[positions[j]] = False
         return rows
+
+
+def bfloat16_relative_error(backbone: Any, smiles: Sequence[str]) -> np.ndarray:
+    """Relative L2 distance of each molecule's bfloat16 row from its float32 row.
+
+    Only measured for students that featurise graphs; others get ``[inf]`` (so "auto"
+    keeps them in float32).
+    """
+    import torch
+
+    from molmtd.backbones.features import smiles_to_graph
+    from molmtd.training.inference import eval_mode
+
+    if not _featurises_graphs(backbone):
+        return np.array([np.inf])
+    device = next(iter(backbone.parameters())).device
+    graphs = [(i, smiles_to_graph(s, i)) for i, s in enumerate(smiles)]
+    rows = np.zeros((2, len(smiles), backbone.dim), dtype=np.float32)
+    with eval_mode(backbone), torch.inference_mode():
+        _forward(backbone, graphs, rows[0], device)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+            _forward(backbone, graphs, rows[1], device)
+    return np.linalg.norm(rows[1] - rows[0], axis=1) / np.linalg.norm(rows[0], axis=1)
 
 
 class _Rejected(NamedTuple):
@@ -454,27 +599,51 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--precision",
         choices=get_args(Precision),
-        default="float32",
-        help="bfloat16: faster forward pass on CPUs with AVX512-BF16/AMX, rows within ~0.5%%",
+        default="auto",
+        help="auto (default): bfloat16 on CPUs with AVX512-BF16/AMX (rows within ~0.5%%), "
+        "else float32",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=get_args(Backend),
+        default="torch",
+        help="forward pass by torch, torch.compile (large inputs) or ONNX Runtime",
+    )
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=None,
+        help="stream the input this many rows at a time (bounded memory, resumes after a kill; "
+        "see docs/speed.md); .smi/.txt/.csv/.tsv/.parquet inputs",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address: featurise the input's partitions on that cluster",
     )
     parser.set_defaults(func=_run)
 
 
+def featurizer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`Featurizer` parameters given on the ``molmtd featurize`` command line."""
+    names = ("model", "device", "batch_size", "n_jobs", "on_error", "precision", "backend")
+    return {name: getattr(args, name) for name in names}
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.chunk_rows or args.scheduler:
+        from molmtd.parallel import run_large
+
+        return run_large(args)
     table, mols = read_molecules(args.input, args.smiles_col)
-    featurizer = Featurizer(
-        model=args.model,
-        device=args.device,
-        batch_size=args.batch_size,
-        n_jobs=args.n_jobs,
-        on_error=args.on_error,
-        precision=args.precision,
-        verbose=True,
-    )
+    featurizer = Featurizer(**featurizer_kwargs(args), verbose=True)
     emb = featurizer.transform(mols)
     write_embeddings(args.output, emb, featurizer.valid_mask_, table)
     n_bad = int((~featurizer.valid_mask_).sum())
-    print(f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows)")
+    print(
+        f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows; "
+        f"{featurizer.precision_})"
+    )
     return 0
 
 
@@ -515,7 +684,7 @@ def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -
 
     import yaml
 
-    from molmtd.train import resolve_config_path
+    from molmtd.training.cli import resolve_config_path
     from molmtd.utils import config_hash
 
     spec = config or "default"

@@ -191,7 +191,7 @@ def test_graph_path_equals_canonical_smiles_path(
     inputs = _varied_inputs()
     assert len(inputs) >= 50
     ref = _old_path(student_dir, inputs)
-    feat = Featurizer(model=student_dir, batch_size=16, n_jobs=n_jobs)
+    feat = Featurizer(model=student_dir, batch_size=16, n_jobs=n_jobs, precision="float32")
     X = feat.transform(inputs)
     assert X.dtype == np.float32 and feat.valid_mask_.all()
     np.testing.assert_allclose(X, ref, rtol=0, atol=1e-5)
@@ -203,7 +203,7 @@ def test_graph_path_equals_canonical_smiles_path(
 def test_graph_path_mols_with_explicit_hydrogens(student_dir: Path, small_chunks: None) -> None:
     mols = [Chem.AddHs(Chem.MolFromSmiles(s)) for s in VARIED[:20]]
     ref = _old_path(student_dir, mols)
-    X = Featurizer(model=student_dir, n_jobs=2).transform(mols)
+    X = Featurizer(model=student_dir, n_jobs=2, precision="float32").transform(mols)
     np.testing.assert_allclose(X, ref, rtol=0, atol=1e-5)
 
 
@@ -234,7 +234,7 @@ def test_molecule_rdkit_reads_but_featuriser_rejects(
     inputs = [*VARIED[:20], hypervalent, *VARIED[:5]]
     with pytest.raises(InvalidMoleculeError, match=r"input 20 \('<rdkit Mol>'\) could not be"):
         Featurizer(model=student_dir, n_jobs=n_jobs).transform(inputs)
-    feat = Featurizer(model=student_dir, n_jobs=n_jobs, on_error="nan")
+    feat = Featurizer(model=student_dir, n_jobs=n_jobs, on_error="nan", precision="float32")
     X = feat.transform(inputs)
     assert np.flatnonzero(~feat.valid_mask_).tolist() == [20]
     np.testing.assert_allclose(X[:20], _old_path(student_dir, VARIED[:20]), rtol=0, atol=1e-5)
@@ -255,7 +255,7 @@ def test_batch_size_does_not_change_rows(student_dir: Path) -> None:
 
 def test_bfloat16_rows_are_close_to_float32_and_keep_the_contract(student_dir: Path) -> None:
     inputs = [*SMILES * 3, "not_a_smiles"]
-    exact = Featurizer(model=student_dir, on_error="nan").transform(inputs)
+    exact = Featurizer(model=student_dir, on_error="nan", precision="float32").transform(inputs)
     feat = Featurizer(model=student_dir, on_error="nan", precision="bfloat16")
     fast = feat.transform(inputs)
     assert fast.dtype == np.float32 and fast.shape == exact.shape
@@ -278,10 +278,82 @@ def test_cli_precision_flag(student_dir: Path, tmp_path: Path) -> None:
     src = tmp_path / "in.smi"
     src.write_text("\n".join(SMILES) + "\n")
     exact, fast = tmp_path / "exact.npy", tmp_path / "fast.npy"
-    for out, flags in ((exact, []), (fast, ["--precision", "bfloat16"])):
+    for out, flags in ((exact, ["--precision", "float32"]), (fast, ["--precision", "bfloat16"])):
         assert (
             main(["featurize", str(src), "--model", str(student_dir), "-o", str(out), *flags]) == 0
         )
     a, b = np.load(exact), np.load(fast)
     assert a.shape == b.shape == (5, 32) and not np.array_equal(a, b)
     np.testing.assert_allclose(b, a, rtol=0.05, atol=0.05)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (frozenset({"avx2", "fma"}), "float32"),  # AVX2-only (e.g. AMD EPYC Zen 2/3)
+        (frozenset({"avx2", "avx512f"}), "float32"),  # AVX512 without BF16
+        (frozenset({"avx2", "avx512f", "avx512_bf16"}), "bfloat16"),
+        (frozenset({"avx2", "avx512f", "amx_tile", "amx_bf16"}), "bfloat16"),
+    ],
+)
+def test_auto_precision_follows_the_cpu_flags(
+    student_dir: Path, monkeypatch: pytest.MonkeyPatch, flags: frozenset[str], expected: str
+) -> None:
+    import molmtd.cpu
+
+    monkeypatch.setattr(molmtd.cpu, "cpu_flags", lambda: flags)
+    feat = Featurizer(model=student_dir)
+    assert feat.precision == "auto" and feat.precision_ == expected
+    ref = Featurizer(model=student_dir, precision=expected).transform(SMILES)
+    np.testing.assert_array_equal(feat.transform(SMILES), ref)
+
+
+def test_auto_precision_falls_back_when_rows_check_fails(
+    student_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import molmtd.cpu
+    import molmtd.featurizer
+
+    monkeypatch.setattr(molmtd.cpu, "cpu_flags", lambda: frozenset({"amx_bf16", "amx_tile"}))
+    monkeypatch.setattr(molmtd.featurizer, "_AUTO_MAX_RELATIVE_L2", 0.0)
+    feat = Featurizer(model=student_dir)
+    assert feat.precision_ == "float32"
+    np.testing.assert_array_equal(
+        feat.transform(SMILES), Featurizer(model=student_dir, precision="float32").transform(SMILES)
+    )
+
+
+def test_bfloat16_rows_check_measures_a_real_difference(student_dir: Path) -> None:
+    from molmtd.featurizer import _AUTO_CHECK_SMILES, bfloat16_relative_error
+
+    error = bfloat16_relative_error(Featurizer(model=student_dir)._backbone(), _AUTO_CHECK_SMILES)
+    assert error.shape == (len(_AUTO_CHECK_SMILES),)
+    assert 0 < error.max() < 0.02
+
+
+def test_onnx_backend_rows_equal_torch_rows(
+    student_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    monkeypatch.setenv("HOME", str(tmp_path))  # the exported model is cached under ~/.cache
+    inputs = [*SMILES * 30, "not_a_smiles"]
+    exact = Featurizer(model=student_dir, on_error="nan", precision="float32").transform(inputs)
+    feat = Featurizer(model=student_dir, on_error="nan", backend="onnx", batch_size=16)
+    got = feat.transform(inputs)
+    assert feat.precision_ == "float32"
+    assert feat.valid_mask_.tolist() == [True] * 150 + [False]
+    np.testing.assert_allclose(got, exact, rtol=1e-5, atol=1e-5, equal_nan=True)
+    assert len(list((tmp_path / ".cache" / "molmtd" / "onnx").glob("*.onnx"))) == 1
+    with pytest.raises(ValueError, match="float32"):
+        Featurizer(model=student_dir, backend="onnx", precision="bfloat16").transform(SMILES)
+
+
+@pytest.mark.slow
+def test_compile_backend_rows_equal_torch_rows(student_dir: Path) -> None:
+    inputs = [*SMILES * 30, "not_a_smiles"]
+    kwargs = dict(model=student_dir, on_error="nan", precision="float32", batch_size=16)
+    exact = Featurizer(**kwargs).transform(inputs)
+    feat = Featurizer(**kwargs, backend="compile")
+    np.testing.assert_allclose(feat.transform(inputs), exact, rtol=1e-5, atol=1e-5, equal_nan=True)
+    assert feat.__dict__["_lazy_compiled"][1] is not feat._backbone()  # really compiled
