@@ -232,7 +232,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
     def _transform_graphs(self, items: list[Any], backbone: Any) -> tuple[np.ndarray, np.ndarray]:
         """Embed ``items`` with a GNN backbone: (rows [N, d], valid mask [N])."""
         import torch
-        from tqdm.auto import tqdm
+        from molmtd.utils import progress_bar as tqdm
 
         from molmtd.training.inference import eval_mode
 
