@@ -232,9 +232,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
     def _transform_graphs(self, items: list[Any], backbone: Any) -> tuple[np.ndarray, np.ndarray]:
         """Embed ``items`` with a GNN backbone: (rows [N, d], valid mask [N])."""
         import torch
-        from molmtd.utils import progress_bar as tqdm
 
         from molmtd.training.inference import eval_mode
+        from molmtd.utils import progress_bar as tqdm
 
         device = next(iter(backbone.parameters())).device
         out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
