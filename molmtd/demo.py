@@ -54,7 +54,7 @@ def rep_label(spec: str) -> str:
 
 
 def featurize_timed(
-    tasks: Sequence, reps: dict, cache_dir: Path, seed: int
+    tasks: Sequence, reps: dict, cache_dir: Path, seed: int, progress: bool = False
 ) -> dict[str, tuple[int, float]]:
     """Embed every task with every representation into the benchmark cache, timed.
 
@@ -79,6 +79,8 @@ def featurize_timed(
                 seconds += time.perf_counter() - t0
                 n_mol += len(set(task.smiles))  # cached_embed embeds each SMILES once
         speed[spec] = (n_mol, seconds)
+        if progress:
+            print(f"  featurised with {spec}: {n_mol:,} molecules in {seconds:.1f} s", flush=True)
     return speed
 
 
@@ -89,6 +91,7 @@ def run_demo(
     seeds: int = DEMO_SEEDS,
     out: Path | None = None,
     data_dir: Path | None = None,
+    progress: bool = False,
 ) -> DemoResult:
     """Featurise (timed) and score ``tasks`` with ``molmtd benchmark``'s protocol.
 
@@ -111,7 +114,10 @@ def run_demo(
         torch.set_num_threads(1)  # as run_benchmark: the same embeddings, bit for bit
         loaded = [load_task(cfg.suite, name, data_dir) for name in cfg.task_list]
         rep_objs = {spec: get_representation(spec) for spec in cfg.reps}
-        speed = featurize_timed(loaded, rep_objs, root / "cache", cfg.seed_list[0])
+        speed = featurize_timed(loaded, rep_objs, root / "cache", cfg.seed_list[0], progress)
+        if progress:
+            n_runs = len(cfg.task_list) * len(cfg.reps) * len(cfg.seed_list)
+            print(f"  fitting and scoring {n_runs} heads ({head})", flush=True)
         results = run_benchmark(cfg, progress=False)
     return DemoResult(
         results=results,
@@ -222,8 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reps", default=",".join(DEMO_REPS), help="representation specs")
     parser.add_argument("--head", default=DEMO_HEAD, choices=("mlp", "linear", "lgbm"))
     parser.add_argument("--seeds", type=int, default=DEMO_SEEDS, help="seeds 1..N")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="keep the results CSV and embeddings here (default: temporary)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="keep the results CSV and embeddings here (default: temporary)",
+    )
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="official TDC files (default: $MOLMTD_DATA_DIR, ../shared/data, "
                              "else the offline copy)")  # fmt: skip
@@ -234,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reps = [r for r in args.reps.split(",") if r]
     print(f"molmtd demo: {len(reps)} representations x {len(tasks)} TDC ADMET tasks x "
           f"{args.seeds} seeds, head {args.head} (a few minutes on 2 cores)", flush=True)  # fmt: skip
-    demo = run_demo(tasks, reps, args.head, args.seeds, args.out, args.data_dir)
+    demo = run_demo(tasks, reps, args.head, args.seeds, args.out, args.data_dir, progress=True)
     print()
     print_report(demo, args.seeds, args.head, time.perf_counter() - start)
     if args.sanity:

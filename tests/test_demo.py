@@ -21,7 +21,9 @@ def test_demo_table_equals_benchmark(tmp_path, capsys):
              "--out", str(tmp_path / "bench"), "--cache-dir", str(tmp_path / "bench_cache")]  # fmt: skip
     assert cli_main(bench) == 0
     bench_printed = capsys.readouterr().out
-    assert "hia_hou: official, rebuilt offline (117 of 117 official rows); molalkit" in bench_printed
+    assert (
+        "hia_hou: official, rebuilt offline (117 of 117 official rows); molalkit" in bench_printed
+    )
     keys = ["task", "rep", "seed"]
     ours = pd.read_csv(tmp_path / "demo/tdc_admet/results_mlp.csv").sort_values(keys)
     theirs = pd.read_csv(tmp_path / "bench/tdc_admet/results_mlp.csv").sort_values(keys)
