@@ -228,15 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reps", default=",".join(DEMO_REPS), help="representation specs")
     parser.add_argument("--head", default=DEMO_HEAD, choices=("mlp", "linear", "lgbm"))
     parser.add_argument("--seeds", type=int, default=DEMO_SEEDS, help="seeds 1..N")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="keep the results CSV and embeddings here (default: temporary)",
-    )
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="official TDC files (default: $MOLMTD_DATA_DIR, ../shared/data, "
-                             "else the offline copy)")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="keep results CSV and embeddings (default: temp)")
+    parser.add_argument("--data-dir", type=Path, help="official TDC files (default: "
+                        "$MOLMTD_DATA_DIR, ../shared/data, else the offline copy)")  # fmt: skip
     parser.add_argument("--sanity", action="store_true", help="also run the loss sanity checks")
     args = parser.parse_args(argv)
     start = time.perf_counter()
