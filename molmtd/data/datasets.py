@@ -204,7 +204,7 @@ class BenchmarkTask:
     name, suite
         Task and suite names.
     smiles
-        Row SMILES (as provided for official TDC files, canonical otherwise).
+        Row SMILES (TDC ADMET group: as provided, official or offline; canonical otherwise).
     y
         float64 label matrix [N, T]; NaN = missing label (masked in losses and metrics).
     label_names
