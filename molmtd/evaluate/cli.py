@@ -80,10 +80,19 @@ def main(args: argparse.Namespace) -> int:
         from molmtd.evaluate.report import summarize
 
         text = leaderboard_comparison(summarize(results), Path(board))
+        if "comparable" in results.columns:
+            off = results["comparable"].astype(str).str.lower() == "false"
+            if off.any():
+                names = ", ".join(sorted(set(results.loc[off, "task"])))
+                text = f"Not comparable (test set is not the official one): {names}\n\n{text}"
         with open(paths["markdown"], "a") as fh:
             fh.write(f"\n## Published leaderboard entries ({Path(board).name})\n\n{text}")
     print(f"results: {cfg.results_path}")
     for name, path in paths.items():
         print(f"{name}: {path}")
     print(paths["markdown"].read_text())
+    if "test_set" in results.columns:  # results written before this column lack it
+        print("test sets (where the rows came from, how they compare with the official ones):")
+        for task, sub in results.groupby("task", sort=False):
+            print(f"  {task}: {sub['test_set'].iloc[0]}; {sub['source'].iloc[0]}")
     return 0

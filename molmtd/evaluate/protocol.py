@@ -182,6 +182,8 @@ def run_benchmark(
         if not todo:
             continue
         task = load_task(cfg.suite, task_name, cfg.data_dir)
+        if progress:
+            print(f"[data] {task_name}: test set {task.test_set}; {task.source}", flush=True)
         for spec in dict.fromkeys(s for s, _ in todo):
             rep = reps[spec]
             emb: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
@@ -207,7 +209,8 @@ def run_benchmark(
                 row = {
                     "suite": cfg.suite, "task": task_name, "rep": spec, "head": cfg.head,
                     "seed": seed, **res, "task_type": task.task_type,
-                    "source": task.source,
+                    "source": task.source, "test_set": task.test_set,
+                    "comparable": task.comparable,
                     "data_notes": ";".join(f"{k}={v}" for k, v in task.notes.items()),
                     "quick": cfg.quick,
                 }  # fmt: skip

@@ -15,6 +15,7 @@ from molmtd.data.splits import (
     ogb_scaffold_split,
     random_split,
     tdc_scaffold_split,
+    unsanitized_scaffold,
 )
 
 DATA = shared_data_dir()
@@ -65,6 +66,18 @@ def test_tdc_split_omits_unparsable_rows():
     out = tdc_scaffold_split(["c1ccccc1", "not a smiles", "CCO", "C1CC1"], seed=1)
     assert out["omitted"].tolist() == [1]
     assert sorted([*out["train"], *out["valid"]]) == [0, 2, 3]
+
+
+def test_tdc_split_keeps_unsanitizable_rows_when_asked():
+    # pentavalent N: parses without sanitisation only (solubility_aqsoldb has two such rows)
+    smiles = ["c1ccccc1", "CC1=CC=C[NH+2]([O-])[CH-]1", "not a smiles",
+              "O=C(O)C1=C[NH+2]([O-])[CH-]C=C1", "CCO"]  # fmt: skip
+    assert tdc_scaffold_split(smiles, seed=1)["omitted"].tolist() == [1, 2, 3]
+    out = tdc_scaffold_split(smiles, seed=1, frac=(0.4, 0.2, 0.4), unsanitizable="unsanitized")
+    assert out["omitted"].tolist() == [2]
+    assert unsanitized_scaffold(smiles[1]) == unsanitized_scaffold(smiles[3]) is not None
+    parts = [set(out[k].tolist()) for k in ("train", "valid", "test")]
+    assert sum(1 in p and 3 in p for p in parts) == 1  # one scaffold set, never split apart
 
 
 @needs_data
