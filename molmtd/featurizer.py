@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple, get_args
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from molmtd.errors import UserError
 from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
@@ -31,7 +32,7 @@ _MIN_POOL_ITEMS = 2 * _CHUNK
 _WAVE = 4
 
 
-class InvalidMoleculeError(ValueError):
+class InvalidMoleculeError(UserError, ValueError):
     """An input could not be turned into a molecule; names its index and SMILES."""
 
 
@@ -100,14 +101,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
         cached = self.__dict__.get("_lazy_backbone")
         if cached is not None and self.__dict__.get("_lazy_key") == (str(self.model), self.device):
             return cached
-        from molmtd.training.inference import load_student
+        from molmtd.models import load_model
 
-        path = Path(self.model)
-        if not path.exists():
-            from molmtd.models import model_dir
-
-            path = model_dir(str(self.model))
-        backbone = load_student(path, device=self.device)
+        backbone = load_model(self.model, device=self.device)  # sha256-verified
         self.__dict__["_lazy_backbone"] = backbone
         self.__dict__["_lazy_key"] = (str(self.model), self.device)
         return backbone
