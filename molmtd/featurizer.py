@@ -371,11 +371,40 @@ def _as_list(X: Any) -> list[Any]:
 
 
 # -- CLI: molmtd featurize ----------------------------------------------------------------
+OUTPUT_SUFFIXES = (".parquet", ".csv", ".npy")
+
+
 def read_molecules(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
-    """Read an input table and its molecules (.csv/.tsv/.parquet/.smi/.txt/.sdf)."""
+    """Read an input table and its molecules (.csv/.tsv/.parquet/.smi/.txt/.sdf).
+
+    Raises
+    ------
+    UserError
+        The file is missing, empty, unreadable, or has no SMILES column; the message names
+        the file (and the columns).
+    """
+    if not path.exists():
+        raise UserError(f"input file {path} does not exist")
+    if not path.is_file():
+        raise UserError(f"input {path} is not a file")
+    try:
+        table, mols = _read_table(path, smiles_col)
+    except UserError:
+        raise
+    except Exception as err:  # pandas, pyarrow and gzip raise many types for a bad file
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise UserError(f"cannot read {path}: {reason}") from err
+    if not mols:
+        raise UserError(f"input file {path} holds no molecules")
+    return table, mols
+
+
+def _read_table(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
     import pandas as pd
 
     suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    if path.stat().st_size == 0:
+        raise UserError(f"input file {path} is empty")
     if suffix in (".smi", ".txt", ".smi.gz"):
         table = pd.read_csv(
             path,
@@ -406,23 +435,45 @@ def read_molecules(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
         table = pd.read_parquet(path)
     else:
         table = pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tsv.gz") else ",")
-    col = smiles_col or _guess_smiles_column(table.columns)
+    col = smiles_col or _guess_smiles_column(table.columns, path)
     if col not in table.columns:
-        raise KeyError(f"column {col!r} not in {path}; columns: {list(table.columns)}")
+        raise UserError(f"column {col!r} not in {path}; its columns: {list(table.columns)}")
     return table, table[col].tolist()
 
 
-def _guess_smiles_column(columns: Sequence[str]) -> str:
+def _guess_smiles_column(columns: Sequence[str], path: Path) -> str:
     for col in columns:
         if str(col).lower() in ("smiles", "drug", "mol", "canonical_smiles"):
             return str(col)
-    raise KeyError(f"no SMILES column found among {list(columns)}; pass --smiles-col")
+    raise UserError(
+        f"no SMILES column in {path} (looked for smiles, drug, mol, canonical_smiles among "
+        f"{list(map(str, columns))}); pass --smiles-col"
+    )
+
+
+def check_output_path(path: Path) -> None:
+    """Fail before any embedding if ``path`` cannot be written: suffix, folder, permission."""
+    import os
+
+    if path.suffix not in OUTPUT_SUFFIXES:
+        raise UserError(
+            f"unsupported output format {path.suffix or '(no suffix)'!r} for {path}: "
+            f"use {', '.join(OUTPUT_SUFFIXES)}"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"output folder {folder} does not exist (for {path})")
+    if path.is_dir():
+        raise UserError(f"output {path} is a folder")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"output folder {folder} is not writable")
 
 
 def write_embeddings(path: Path, emb: np.ndarray, valid: np.ndarray, table: Any) -> None:
     """Write embeddings aligned with the input rows (.parquet/.csv/.npy)."""
     import pandas as pd
 
+    check_output_path(path)
     if path.suffix == ".npy":
         np.save(path, emb)
         np.save(path.with_suffix(".valid.npy"), valid)
@@ -431,10 +482,8 @@ def write_embeddings(path: Path, emb: np.ndarray, valid: np.ndarray, table: Any)
     out = pd.concat([table.reset_index(drop=True), pd.Series(valid, name="valid"), cols], axis=1)
     if path.suffix == ".parquet":
         out.to_parquet(path, index=False)
-    elif path.suffix == ".csv":
-        out.to_csv(path, index=False)
     else:
-        raise ValueError(f"unsupported output format {path.suffix!r}: use .parquet, .csv or .npy")
+        out.to_csv(path, index=False)
 
 
 def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
@@ -457,6 +506,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_output_path(args.output)
     table, mols = read_molecules(args.input, args.smiles_col)
     featurizer = Featurizer(
         model=args.model,
