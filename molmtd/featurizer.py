@@ -20,10 +20,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from molmtd.errors import UserError
+from molmtd.standardize import MODES as STANDARDIZE_MODES
+from molmtd.standardize import Standardize, standardize_mol
 from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
 Precision = Literal["float32", "bfloat16"]
+StandardizeOption = Literal["auto", "none", "largest_fragment", "parent"]
 
 # Inputs per featurisation task in the process pool, the smallest input that starts a pool,
 # and the chunks per process featurised before the pool waits for the forward pass.
@@ -67,6 +70,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
         ``"raise"``: an invalid molecule raises :class:`InvalidMoleculeError` naming its index
         and SMILES. ``"nan"``: its row is NaN and ``valid_mask_`` marks it False; the output
         always has one row per input, in input order.
+    standardize
+        What to do to each molecule before embedding (:mod:`molmtd.standardize`):
+        ``"none"``, ``"largest_fragment"`` (drop counterions and solvents) or ``"parent"``
+        (largest fragment, then neutralised). ``"auto"`` (default): what the model was
+        trained with, from its model card (``"none"`` for the shipped models and for models
+        whose card does not say).
     verbose
         Show a progress bar.
 
@@ -76,6 +85,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
         After :meth:`transform`: True where the molecule was embedded.
     n_features_out_ : int
         Embedding width.
+    provenance_ : dict
+        What produced the rows: model name, weights sha256 (None if unverified), molmtd /
+        RDKit / torch / NumPy versions, precision and standardisation.
     """
 
     def __init__(
@@ -86,6 +98,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         n_jobs: int = 1,
         on_error: OnError = "raise",
         precision: Precision = "float32",
+        standardize: StandardizeOption = "auto",
         verbose: bool = False,
     ) -> None:
         self.model = model
@@ -94,6 +107,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.on_error = on_error
         self.precision = precision
+        self.standardize = standardize
         self.verbose = verbose
 
     # -- model loading -------------------------------------------------------------------
@@ -118,7 +132,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> Featurizer:
         """Stateless: checks parameters and returns self."""
-        for name, allowed in (("on_error", OnError), ("precision", Precision)):
+        options = (("on_error", OnError), ("precision", Precision))
+        for name, allowed in (*options, ("standardize", StandardizeOption)):
             value = getattr(self, name)
             if value not in get_args(allowed):
                 options = " or ".join(repr(a) for a in get_args(allowed))
@@ -176,7 +191,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         pending: list[tuple[int, dict[str, np.ndarray]]] = []
         with (
             tqdm(total=len(items), desc="embed", unit="mol", disable=not self.verbose) as bar,
-            _featurised_chunks(chunks, pool_jobs) as results,
+            _featurised_chunks(chunks, pool_jobs, self._standardize_mode()) as results,
             eval_mode(backbone),
             torch.inference_mode(),
             self._autocast(device),
@@ -195,6 +210,34 @@ class Featurizer(TransformerMixin, BaseEstimator):
             if pending:
                 _forward(backbone, pending, out, device)
         return out, valid
+
+    # -- trust: standardisation and provenance ------------------------------------------
+    def _standardize_mode(self) -> Standardize:
+        """``standardize``, with ``"auto"`` resolved from the model card (else ``"none"``)."""
+        if self.standardize != "auto":
+            return self.standardize  # type: ignore[return-value]
+        meta = getattr(self._backbone(), "meta", None) or {}
+        mode = (meta.get("card") or {}).get("standardize") or meta.get("standardize") or "none"
+        if mode not in STANDARDIZE_MODES:
+            raise ValueError(
+                f"the model card's standardize {mode!r} is not one of {STANDARDIZE_MODES}"
+            )
+        return mode
+
+    @property
+    def provenance_(self) -> dict[str, Any]:
+        from molmtd.provenance import software_versions
+
+        meta = getattr(self._backbone(), "meta", None) or {}
+        return {
+            "model": str(meta.get("model_name", self.model)),
+            "weights_sha256": meta.get("sha256"),
+            "verified": meta.get("sha256") is not None,
+            "dim": self.n_features_out_,
+            "precision": self.precision,
+            "standardize": self._standardize_mode(),
+            "versions": software_versions(),
+        }
 
     # -- helpers -------------------------------------------------------------------------
     def _autocast(self, device: Any) -> contextlib.AbstractContextManager[Any]:
@@ -225,9 +268,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
         smiles: list[str] = []
         valid = np.ones(len(items), dtype=bool)
+        mode = self._standardize_mode()
         with rdkit_quiet():
             for i, item in enumerate(items):
                 mol = item if isinstance(item, Chem.Mol) else parse_mol(item)
+                if mol is not None and mol.GetNumAtoms():
+                    mol = standardize_mol(mol, mode)
                 if mol is None or mol.GetNumAtoms() == 0:
                     self._reject(i, item, _Rejected(unparsable=True))
                     valid[i] = False
@@ -283,8 +329,10 @@ def _featurises_graphs(backbone: Any) -> bool:
     return isinstance(getattr(backbone, "collator", None), GraphCollator)
 
 
-def _featurise_chunk(items: Sequence[Any]) -> list[dict[str, np.ndarray] | _Rejected]:
-    """Parse and featurise ``items`` (SMILES or RDKit ``Mol``): one graph or rejection each.
+def _featurise_chunk(
+    items: Sequence[Any], standardize: Standardize = "none"
+) -> list[dict[str, np.ndarray] | _Rejected]:
+    """Parse, standardise and featurise ``items`` (SMILES or ``Mol``): a graph or rejection each.
 
     Runs in pool workers, so it takes and returns only picklable, compact objects.
     """
@@ -300,8 +348,13 @@ def _featurise_chunk(items: Sequence[Any]) -> list[dict[str, np.ndarray] | _Reje
             if mol is None or mol.GetNumAtoms() == 0:
                 results.append(_Rejected(unparsable=True))
                 continue
+            parsed, mol = mol, standardize_mol(mol, standardize)
+            if mol is None:
+                results.append(_Rejected(unparsable=False, detail=f"{standardize} failed"))
+                continue
             try:
-                results.append(canonical_mol_to_graph(mol, None if is_mol else item))
+                # a standardised molecule is no longer what its SMILES says: round-trip it
+                results.append(canonical_mol_to_graph(mol, None if is_mol or mol is not parsed else item))
             except Exception as err:  # RDKit raises several types; report, don't crash
                 results.append(_Rejected(unparsable=False, detail=str(err)))
     return results
@@ -309,7 +362,7 @@ def _featurise_chunk(items: Sequence[Any]) -> list[dict[str, np.ndarray] | _Reje
 
 @contextlib.contextmanager
 def _featurised_chunks(
-    chunks: list[list[Any]], n_jobs: int
+    chunks: list[list[Any]], n_jobs: int, standardize: Standardize = "none"
 ) -> Iterator[Iterator[list[dict[str, np.ndarray] | _Rejected]]]:
     """Featurised chunks, in order: in-process (``n_jobs=1``) or from ``n_jobs`` processes.
 
@@ -319,7 +372,7 @@ def _featurised_chunks(
     The pool is terminated when the block exits, also on error.
     """
     if n_jobs <= 1 or len(chunks) <= 1:
-        yield (_featurise_chunk(chunk) for chunk in chunks)
+        yield (_featurise_chunk(chunk, standardize) for chunk in chunks)
         return
     import multiprocessing
     import sys
@@ -327,13 +380,18 @@ def _featurised_chunks(
     # fork (as torch's DataLoader does on Linux) starts workers without re-importing anything.
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
     with ctx.Pool(n_jobs) as pool:
-        yield _in_waves(pool, chunks, wave=_WAVE * n_jobs)
+        yield _in_waves(pool, chunks, wave=_WAVE * n_jobs, standardize=standardize)
 
 
-def _in_waves(pool: Any, chunks: list[list[Any]], wave: int) -> Iterator[Any]:
+def _in_waves(
+    pool: Any, chunks: list[list[Any]], wave: int, standardize: Standardize = "none"
+) -> Iterator[Any]:
     """``_featurise_chunk`` of each chunk, in order, ``wave`` chunks per ``pool.map``."""
+    import functools
+
+    work = functools.partial(_featurise_chunk, standardize=standardize)
     for i in range(0, len(chunks), wave):
-        yield from pool.map(_featurise_chunk, chunks[i : i + wave], chunksize=1)
+        yield from pool.map(work, chunks[i : i + wave], chunksize=1)
 
 
 def _forward(
@@ -469,21 +527,36 @@ def check_output_path(path: Path) -> None:
         raise UserError(f"output folder {folder} is not writable")
 
 
-def write_embeddings(path: Path, emb: np.ndarray, valid: np.ndarray, table: Any) -> None:
-    """Write embeddings aligned with the input rows (.parquet/.csv/.npy)."""
+def write_embeddings(
+    path: Path,
+    emb: np.ndarray,
+    valid: np.ndarray,
+    table: Any,
+    provenance: dict[str, Any] | None = None,
+) -> None:
+    """Write embeddings aligned with the input rows (.parquet/.csv/.npy).
+
+    ``provenance`` (e.g. :attr:`Featurizer.provenance_`) goes into the parquet metadata or a
+    JSON sidecar (``out.provenance.json``), see :func:`molmtd.provenance.write_provenance`.
+    """
     import pandas as pd
 
     check_output_path(path)
     if path.suffix == ".npy":
         np.save(path, emb)
         np.save(path.with_suffix(".valid.npy"), valid)
-        return
-    cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
-    out = pd.concat([table.reset_index(drop=True), pd.Series(valid, name="valid"), cols], axis=1)
-    if path.suffix == ".parquet":
-        out.to_parquet(path, index=False)
     else:
-        out.to_csv(path, index=False)
+        cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
+        flags = pd.Series(valid, name="valid")
+        out = pd.concat([table.reset_index(drop=True), flags, cols], axis=1)
+        if path.suffix == ".parquet":
+            out.to_parquet(path, index=False)
+        else:
+            out.to_csv(path, index=False)
+    if provenance is not None:
+        from molmtd.provenance import stamped, write_provenance
+
+        write_provenance(path, stamped(provenance))
 
 
 def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
@@ -502,6 +575,13 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         default="float32",
         help="bfloat16: faster forward pass on CPUs with AVX512-BF16/AMX, rows within ~0.5%%",
     )
+    parser.add_argument(
+        "--standardize",
+        choices=get_args(StandardizeOption),
+        default="auto",
+        help="largest_fragment: drop counterions/solvents; parent: then neutralise; "
+        "auto (default): what the model was trained with (none for the shipped models)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -515,10 +595,12 @@ def _run(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         on_error=args.on_error,
         precision=args.precision,
+        standardize=args.standardize,
         verbose=True,
     )
     emb = featurizer.transform(mols)
-    write_embeddings(args.output, emb, featurizer.valid_mask_, table)
+    record = {**featurizer.provenance_, "input": str(args.input), "rows": len(emb)}
+    write_embeddings(args.output, emb, featurizer.valid_mask_, table, provenance=record)
     n_bad = int((~featurizer.valid_mask_).sum())
     print(f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows)")
     return 0
