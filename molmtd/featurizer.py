@@ -354,7 +354,9 @@ def _featurise_chunk(
                 continue
             try:
                 # a standardised molecule is no longer what its SMILES says: round-trip it
-                results.append(canonical_mol_to_graph(mol, None if is_mol or mol is not parsed else item))
+                results.append(
+                    canonical_mol_to_graph(mol, None if is_mol or mol is not parsed else item)
+                )
             except Exception as err:  # RDKit raises several types; report, don't crash
                 results.append(_Rejected(unparsable=False, detail=str(err)))
     return results
