@@ -50,8 +50,8 @@ def standardize_mol(mol: Any, mode: Standardize) -> Any | None:
     Returns
     -------
     Mol or None
-        ``mol`` itself when nothing changes, a new molecule otherwise, None when
-        standardisation fails.
+        ``mol`` itself when nothing changes, a new molecule otherwise, None when RDKit
+        cannot split the fragments. A fragment that cannot be neutralised stays charged.
     """
     from rdkit import Chem
 
@@ -62,10 +62,16 @@ def standardize_mol(mol: Any, mode: Standardize) -> Any | None:
     try:
         if len(Chem.GetMolFrags(mol)) > 1:
             mol = chooser.choose(mol)
-        if mode == "parent" and any(atom.GetFormalCharge() for atom in mol.GetAtoms()):
-            mol = uncharger.uncharge(mol)
     except (RuntimeError, ValueError):  # RDKit's MolSanitizeException etc.
         return None
+    if mode == "parent" and any(atom.GetFormalCharge() for atom in mol.GetAtoms()):
+        # No valid neutral form (e.g. [PF6-] -> hypervalent [PH]F6): keep the charged one.
+        try:
+            neutral = uncharger.uncharge(mol)
+        except (RuntimeError, ValueError):
+            neutral = None
+        if neutral is not None and not Chem.SanitizeMol(neutral, catchErrors=True):
+            mol = neutral
     return mol if mol.GetNumAtoms() else None
 
 

@@ -21,6 +21,7 @@ SALTS = {
     "CC(=O)[O-].CC(=O)[O-].[Mg+2]": ("CC(=O)[O-]", "CC(=O)O"),
     "CCO.O.O": ("CCO", "CCO"),
     "c1ccccc1": ("c1ccccc1", "c1ccccc1"),
+    "F[P-](F)(F)(F)(F)F": ("F[P-](F)(F)(F)(F)F", "F[P-](F)(F)(F)(F)F"),  # no neutral form
 }
 
 
