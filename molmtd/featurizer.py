@@ -85,6 +85,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
         After :meth:`transform`: True where the molecule was embedded.
     n_features_out_ : int
         Embedding width.
+    domain_score_ : ndarray of float32 [N]
+        After :meth:`transform`: how far each molecule lies from the student's pre-training
+        corpus (:mod:`molmtd.domain`; about 1 is typical of it, larger is further out). NaN
+        for invalid rows and for models that ship no ``domain.safetensors``.
     provenance_ : dict
         What produced the rows: model name, weights sha256 (None if unverified), molmtd /
         RDKit / torch / NumPy versions, precision and standardisation.
@@ -154,6 +158,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if _featurises_graphs(backbone):
             out, valid = self._transform_graphs(items, backbone)
             self.valid_mask_ = valid
+            self.domain_score_ = self._domain_score(out)
             return out
         smiles, valid = self._standardise(items)
         out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
@@ -161,6 +166,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if idx.size:
             out[idx] = self._embed([smiles[i] for i in idx], idx, valid)
         self.valid_mask_ = valid
+        self.domain_score_ = self._domain_score(out)
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -224,6 +230,13 @@ class Featurizer(TransformerMixin, BaseEstimator):
             )
         return mode
 
+    def _domain_score(self, out: np.ndarray) -> np.ndarray:
+        """Domain score of each row (:mod:`molmtd.domain`); NaN without a reference."""
+        reference = getattr(self._backbone(), "domain", None)
+        if reference is None:
+            return np.full(len(out), np.nan, dtype=np.float32)
+        return reference.score(out)
+
     @property
     def provenance_(self) -> dict[str, Any]:
         from molmtd.provenance import software_versions
@@ -236,6 +249,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
             "dim": self.n_features_out_,
             "precision": self.precision,
             "standardize": self._standardize_mode(),
+            "domain_reference": getattr(self._backbone(), "domain", None) is not None,
             "versions": software_versions(),
         }
 
@@ -535,11 +549,13 @@ def write_embeddings(
     valid: np.ndarray,
     table: Any,
     provenance: dict[str, Any] | None = None,
+    domain_score: np.ndarray | None = None,
 ) -> None:
     """Write embeddings aligned with the input rows (.parquet/.csv/.npy).
 
     ``provenance`` (e.g. :attr:`Featurizer.provenance_`) goes into the parquet metadata or a
     JSON sidecar (``out.provenance.json``), see :func:`molmtd.provenance.write_provenance`.
+    ``domain_score`` becomes a ``domain_score`` column (``out.domain_score.npy`` for .npy).
     """
     import pandas as pd
 
@@ -547,10 +563,14 @@ def write_embeddings(
     if path.suffix == ".npy":
         np.save(path, emb)
         np.save(path.with_suffix(".valid.npy"), valid)
+        if domain_score is not None:
+            np.save(path.with_suffix(".domain_score.npy"), domain_score)
     else:
         cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
-        flags = pd.Series(valid, name="valid")
-        out = pd.concat([table.reset_index(drop=True), flags, cols], axis=1)
+        extra = [pd.Series(valid, name="valid")]
+        if domain_score is not None:
+            extra.append(pd.Series(domain_score, name="domain_score"))
+        out = pd.concat([table.reset_index(drop=True), *extra, cols], axis=1)
         if path.suffix == ".parquet":
             out.to_parquet(path, index=False)
         else:
@@ -602,7 +622,14 @@ def _run(args: argparse.Namespace) -> int:
     )
     emb = featurizer.transform(mols)
     record = {**featurizer.provenance_, "input": str(args.input), "rows": len(emb)}
-    write_embeddings(args.output, emb, featurizer.valid_mask_, table, provenance=record)
+    write_embeddings(
+        args.output,
+        emb,
+        featurizer.valid_mask_,
+        table,
+        provenance=record,
+        domain_score=featurizer.domain_score_,
+    )
     n_bad = int((~featurizer.valid_mask_).sum())
     print(f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows)")
     return 0

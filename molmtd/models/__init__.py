@@ -154,7 +154,8 @@ def load_model(model: str | Path, device: str = "cpu") -> Any:
 
     A shipped name, or a folder whose ``card.json`` records a sha256, is checked against it;
     a folder without one loads with an :class:`UnverifiedModelWarning`. The backbone's
-    ``.meta`` gains ``"sha256"`` (None if unverified), ``"model_name"`` and ``"card"``.
+    ``.meta`` gains ``"sha256"`` (None if unverified), ``"model_name"`` and ``"card"``;
+    ``.domain`` is its :class:`molmtd.domain.DomainReference` (None if it ships none).
 
     Raises
     ------
@@ -176,8 +177,37 @@ def load_model(model: str | Path, device: str = "cpu") -> Any:
         sha = verify_weights(root, label=f"model {root.name!r}")
         name = root.name
     backbone = _load_checked(root, device)
-    backbone.meta = {**backbone.meta, "sha256": sha, "model_name": name, "card": read_card(root)}
+    card = read_card(root)
+    backbone.meta = {**backbone.meta, "sha256": sha, "model_name": name, "card": card}
+    backbone.domain = load_domain_reference(root, card)
     return backbone
+
+
+def load_domain_reference(folder: Path, card: dict[str, Any] | None) -> Any:
+    """The folder's applicability-domain reference (None if it ships none), sha256-checked.
+
+    Raises
+    ------
+    ModelFileError
+        Its sha256 differs from the card's ``domain.sha256``, or it is unreadable.
+    """
+    from safetensors import SafetensorError
+
+    from molmtd.domain import DOMAIN_FILE, DomainReference
+
+    path = Path(folder) / DOMAIN_FILE
+    if not path.is_file():
+        return None
+    expected = ((card or {}).get("domain") or {}).get("sha256")
+    if expected and (actual := sha256_file(path)) != expected:
+        raise ModelFileError(
+            f"sha256 of {path} is {actual}, but {CARD_FILE} records {expected}; "
+            f"the file is corrupt or was replaced"
+        )
+    try:
+        return DomainReference.load(path)
+    except (SafetensorError, KeyError):
+        raise ModelFileError(f"{path}: not a readable domain reference") from None
 
 
 def _load_checked(root: Path, device: str) -> Any:
