@@ -150,3 +150,9 @@ def test_success_still_works(model: str, tmp_path: Path) -> None:
         warnings.simplefilter("error")
         assert main(["featurize", str(src), "-o", str(tmp_path / "o.csv"), "--model", model]) == 0
     assert pd.read_csv(tmp_path / "o.csv")["valid"].tolist() == [True, True]
+
+
+def test_benchmark_unknown_representation(tmp_path: Path, capsys) -> None:
+    argv = ["benchmark", "--quick", "--reps", "no-such-rep", "--out", str(tmp_path)]
+    line = _error(argv, capsys)
+    assert "unknown representation 'no-such-rep'" in line

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from molmtd.errors import UserError
 from molmtd.utils import config_hash, rdkit_quiet
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ def default_cache_dir() -> Path:
     """``$MOLMTD_CACHE_DIR/embeddings`` or ``~/.cache/molmtd/embeddings``."""
     root = os.environ.get("MOLMTD_CACHE_DIR") or Path.home() / ".cache" / "molmtd"
     return Path(root) / "embeddings"
+
+
+class UnknownRepresentationError(UserError, KeyError):
+    """A ``--reps`` spec that names no representation (one line on the command line)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 class CallableRep:
@@ -318,7 +326,7 @@ def get_representation(spec: str) -> Any:
 
     known = list_teachers()
     if spec not in known:
-        raise KeyError(
+        raise UnknownRepresentationError(
             f"unknown representation {spec!r}; known: ecfp, ecfp2, ecfp6, student:PATH, "
             f"student-bf16:PATH, "
             f"random-student[:CONFIG], teachers {sorted(known)}"
