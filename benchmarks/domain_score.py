@@ -128,14 +128,18 @@ def plot(table: pd.DataFrame, path: Path, model: str) -> None:
         ax.set_xlabel("domain-score quintile (1 = most in-domain)")
         ax.set_ylabel("test MAE")
         ax.legend(fontsize=6)
-    fig.suptitle(f"Held-out error by domain-score quintile ({model}, MLP head, seed 1)", fontsize=10)
+    fig.suptitle(
+        f"Held-out error by domain-score quintile ({model}, MLP head, seed 1)", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tasks", default="caco2_wang,lipophilicity_astrazeneca,solubility_aqsoldb,ld50_zhu")
+    p.add_argument(
+        "--tasks", default="caco2_wang,lipophilicity_astrazeneca,solubility_aqsoldb,ld50_zhu"
+    )
     p.add_argument("--model", default="default")
     p.add_argument("--n-reference", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
