@@ -47,7 +47,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
     model
         ``"default"`` (the shipped default model), the name of another shipped model (see
         :func:`molmtd.list_models`), or the path of a training run / checkpoint / exported
-        student folder.
+        student folder. Weights are checked against the sha256 in the folder's
+        ``card.json`` (:func:`molmtd.models.load_model`); a folder without one loads with an
+        ``UnverifiedModelWarning``.
     device
         Torch device for the forward pass (``"cpu"``, ``"cuda"``, ...).
     batch_size
