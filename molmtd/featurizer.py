@@ -138,8 +138,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> Featurizer:
         """Stateless: checks parameters and returns self."""
-        options = (("on_error", OnError), ("precision", Precision))
-        for name, allowed in (*options, ("standardize", StandardizeOption)):
+        checked = (("on_error", OnError), ("precision", Precision))
+        for name, allowed in (*checked, ("standardize", StandardizeOption)):
             value = getattr(self, name)
             if value not in get_args(allowed):
                 options = " or ".join(repr(a) for a in get_args(allowed))
