@@ -656,6 +656,11 @@ def save_random_student(
     save_file(tensors, str(out / "model.safetensors"))
     meta = {"backbone": backbone.config, "random_init": True, "seed": seed}
     (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    from molmtd.models import CARD_FILE, sha256_file
+
+    card = {"name": f"random-init (seed {seed})", "random_init": True, "seed": seed,
+            "sha256": sha256_file(out / "model.safetensors")}  # fmt: skip
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True))
     return out
 
 
@@ -698,6 +703,6 @@ def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -
         backbone_config = meta["backbone"]
     key = config_hash({"backbone": backbone_config, "seed": seed})
     out = Path.home() / ".cache" / "molmtd" / "random_students" / key
-    if not (out / "meta.json").is_file():
+    if not (out / "card.json").is_file():  # caches from before cards: rewritten, same weights
         save_random_student(backbone_config, out, seed=seed)
     return Featurizer(model=out, on_error="nan", **kwargs)
