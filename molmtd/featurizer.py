@@ -272,7 +272,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if why.unparsable:
             raise InvalidMoleculeError(
                 f"input {index} ({shown!r}) is not a valid molecule; "
-                f"use on_error='nan' to get a NaN row and valid_mask_ instead"
+                f"use on_error='nan' (--on-error nan) to get a NaN row and valid_mask_ instead"
             )
         raise InvalidMoleculeError(
             f"input {index} ({shown!r}) could not be featurised: {why.detail}"
