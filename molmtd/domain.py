@@ -66,8 +66,13 @@ class DomainReference:
         out = np.full(len(X), np.nan, dtype=np.float32)
         ok = np.isfinite(X).all(axis=1)
         if ok.any():
-            Z = (X[ok] - self.center) @ self.projection
-            out[ok] = _knn_mean_distance(Z, self.reference, self.k) / self.scale
+            from threadpoolctl import threadpool_limits
+
+            # Small products: one BLAS thread is faster, and on a busy machine far faster
+            # (measured 17 vs 70-100 us per molecule with 2 threads on 2 shared cores).
+            with threadpool_limits(1, user_api="blas"):
+                Z = (X[ok] - self.center) @ self.projection
+                out[ok] = _knn_mean_distance(Z, self.reference, self.k) / self.scale
         return out
 
     def save(self, path: Path, metadata: dict[str, str] | None = None) -> None:
@@ -93,7 +98,7 @@ class DomainReference:
 
 
 def _knn_mean_distance(
-    Z: np.ndarray, ref: np.ndarray, k: int, exclude_self: bool = False, block: int = 1024
+    Z: np.ndarray, ref: np.ndarray, k: int, exclude_self: bool = False, block: int = 256
 ) -> np.ndarray:
     """Mean Euclidean distance of each row of ``Z`` to its ``k`` nearest rows of ``ref``."""
     ref = np.asarray(ref, dtype=np.float32)
