@@ -10,7 +10,6 @@ not pickled with the object.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,11 +18,15 @@ from typing import Any, Literal, NamedTuple, get_args
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from molmtd.errors import UserError
+from molmtd.standardize import MODES as STANDARDIZE_MODES
+from molmtd.standardize import Standardize, standardize_mol
 from molmtd.utils import parse_mol, rdkit_quiet
 
 OnError = Literal["raise", "nan"]
 Precision = Literal["auto", "float32", "bfloat16"]
 Backend = Literal["torch", "compile", "onnx"]
+StandardizeOption = Literal["auto", "none", "largest_fragment", "parent"]
 
 # Inputs per featurisation task in the process pool, the smallest input that starts a pool,
 # and the chunks per process featurised before the pool waits for the forward pass.
@@ -51,7 +54,7 @@ _AUTO_CHECK_SMILES = (
 _AUTO_MAX_RELATIVE_L2 = 0.02
 
 
-class InvalidMoleculeError(ValueError):
+class InvalidMoleculeError(UserError, ValueError):
     """An input could not be turned into a molecule; names its index and SMILES."""
 
 
@@ -63,7 +66,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
     model
         ``"default"`` (the shipped default model), the name of another shipped model (see
         :func:`molmtd.list_models`), or the path of a training run / checkpoint / exported
-        student folder.
+        student folder. Weights are checked against the sha256 in the folder's
+        ``card.json`` (:func:`molmtd.models.load_model`); a folder without one loads with an
+        ``UnverifiedModelWarning``.
     device
         Torch device for the forward pass (``"cpu"``, ``"cuda"``, ...).
     batch_size
@@ -96,6 +101,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
         ``"raise"``: an invalid molecule raises :class:`InvalidMoleculeError` naming its index
         and SMILES. ``"nan"``: its row is NaN and ``valid_mask_`` marks it False; the output
         always has one row per input, in input order.
+    standardize
+        What to do to each molecule before embedding (:mod:`molmtd.standardize`):
+        ``"none"``, ``"largest_fragment"`` (drop counterions and solvents) or ``"parent"``
+        (largest fragment, then neutralised). ``"auto"`` (default): what the model was
+        trained with, from its model card (``"none"`` for the shipped models and for models
+        whose card does not say).
     verbose
         Show a progress bar.
 
@@ -107,6 +118,13 @@ class Featurizer(TransformerMixin, BaseEstimator):
         Embedding width.
     precision_ : str
         The precision the forward pass runs in: ``precision``, or what ``"auto"`` chose.
+    domain_score_ : ndarray of float32 [N]
+        After :meth:`transform`: how far each molecule lies from the student's pre-training
+        corpus (:mod:`molmtd.domain`; about 1 is typical of it, larger is further out). NaN
+        for invalid rows and for models that ship no ``domain.safetensors``.
+    provenance_ : dict
+        What produced the rows: model name, weights sha256 (None if unverified), molmtd /
+        RDKit / torch / NumPy versions, precision and standardisation.
     """
 
     def __init__(
@@ -117,6 +135,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         n_jobs: int = 1,
         on_error: OnError = "raise",
         precision: Precision = "auto",
+        standardize: StandardizeOption = "auto",
         verbose: bool = False,
         backend: Backend = "torch",
     ) -> None:
@@ -126,6 +145,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.on_error = on_error
         self.precision = precision
+        self.standardize = standardize
         self.verbose = verbose
         self.backend = backend
 
@@ -134,14 +154,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
         cached = self.__dict__.get("_lazy_backbone")
         if cached is not None and self.__dict__.get("_lazy_key") == (str(self.model), self.device):
             return cached
-        from molmtd.training.inference import load_student
+        from molmtd.models import load_model
 
-        path = Path(self.model)
-        if not path.exists():
-            from molmtd.models import model_dir
-
-            path = model_dir(str(self.model))
-        backbone = load_student(path, device=self.device)
+        backbone = load_model(self.model, device=self.device)  # sha256-verified
         self.__dict__["_lazy_backbone"] = backbone
         self.__dict__["_lazy_key"] = (str(self.model), self.device)
         return backbone
@@ -186,6 +201,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
             ("on_error", OnError),
             ("precision", Precision),
             ("backend", Backend),
+            ("standardize", StandardizeOption),
         ):
             value = getattr(self, name)
             if value not in get_args(allowed):
@@ -209,6 +225,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if _featurises_graphs(backbone):
             out, valid = self._transform_graphs(items, backbone)
             self.valid_mask_ = valid
+            self.domain_score_ = self._domain_score(out)
             return out
         smiles, valid = self._standardise(items)
         out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
@@ -216,6 +233,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if idx.size:
             out[idx] = self._embed([smiles[i] for i in idx], idx, valid)
         self.valid_mask_ = valid
+        self.domain_score_ = self._domain_score(out)
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -246,7 +264,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         pending: list[tuple[int, dict[str, np.ndarray]]] = []
         with (
             tqdm(total=len(items), desc="embed", unit="mol", disable=not self.verbose) as bar,
-            _featurised_chunks(chunks, pool_jobs) as results,
+            _featurised_chunks(chunks, pool_jobs, self._standardize_mode()) as results,
             eval_mode(backbone),
             torch.inference_mode(),
             self._autocast(device),
@@ -322,6 +340,42 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.__dict__["_lazy_onnx"] = (str(self.model), student)
         return student
 
+    # -- trust: standardisation and provenance ------------------------------------------
+    def _standardize_mode(self) -> Standardize:
+        """``standardize``, with ``"auto"`` resolved from the model card (else ``"none"``)."""
+        if self.standardize != "auto":
+            return self.standardize  # type: ignore[return-value]
+        meta = getattr(self._backbone(), "meta", None) or {}
+        mode = (meta.get("card") or {}).get("standardize") or meta.get("standardize") or "none"
+        if mode not in STANDARDIZE_MODES:
+            raise ValueError(
+                f"the model card's standardize {mode!r} is not one of {STANDARDIZE_MODES}"
+            )
+        return mode
+
+    def _domain_score(self, out: np.ndarray) -> np.ndarray:
+        """Domain score of each row (:mod:`molmtd.domain`); NaN without a reference."""
+        reference = getattr(self._backbone(), "domain", None)
+        if reference is None:
+            return np.full(len(out), np.nan, dtype=np.float32)
+        return reference.score(out)
+
+    @property
+    def provenance_(self) -> dict[str, Any]:
+        from molmtd.provenance import software_versions
+
+        meta = getattr(self._backbone(), "meta", None) or {}
+        return {
+            "model": str(meta.get("model_name", self.model)),
+            "weights_sha256": meta.get("sha256"),
+            "verified": meta.get("sha256") is not None,
+            "dim": self.n_features_out_,
+            "precision": self.precision_,
+            "standardize": self._standardize_mode(),
+            "domain_reference": getattr(self._backbone(), "domain", None) is not None,
+            "versions": software_versions(),
+        }
+
     # -- helpers -------------------------------------------------------------------------
     def _autocast(self, device: Any) -> contextlib.AbstractContextManager[Any]:
         """bfloat16 autocast on ``device`` when ``precision="bfloat16"``, else nothing."""
@@ -339,7 +393,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if why.unparsable:
             raise InvalidMoleculeError(
                 f"input {index} ({shown!r}) is not a valid molecule; "
-                f"use on_error='nan' to get a NaN row and valid_mask_ instead"
+                f"use on_error='nan' (--on-error nan) to get a NaN row and valid_mask_ instead"
             )
         raise InvalidMoleculeError(
             f"input {index} ({shown!r}) could not be featurised: {why.detail}"
@@ -351,9 +405,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
         smiles: list[str] = []
         valid = np.ones(len(items), dtype=bool)
+        mode = self._standardize_mode()
         with rdkit_quiet():
             for i, item in enumerate(items):
                 mol = item if isinstance(item, Chem.Mol) else parse_mol(item)
+                if mol is not None and mol.GetNumAtoms():
+                    mol = standardize_mol(mol, mode)
                 if mol is None or mol.GetNumAtoms() == 0:
                     self._reject(i, item, _Rejected(unparsable=True))
                     valid[i] = False
@@ -432,8 +489,10 @@ def _featurises_graphs(backbone: Any) -> bool:
     return isinstance(getattr(backbone, "collator", None), GraphCollator)
 
 
-def _featurise_chunk(items: Sequence[Any]) -> list[dict[str, np.ndarray] | _Rejected]:
-    """Parse and featurise ``items`` (SMILES or RDKit ``Mol``): one graph or rejection each.
+def _featurise_chunk(
+    items: Sequence[Any], standardize: Standardize = "none"
+) -> list[dict[str, np.ndarray] | _Rejected]:
+    """Parse, standardise and featurise ``items`` (SMILES or ``Mol``): a graph or rejection each.
 
     Runs in pool workers, so it takes and returns only picklable, compact objects.
     """
@@ -449,8 +508,15 @@ def _featurise_chunk(items: Sequence[Any]) -> list[dict[str, np.ndarray] | _Reje
             if mol is None or mol.GetNumAtoms() == 0:
                 results.append(_Rejected(unparsable=True))
                 continue
+            parsed, mol = mol, standardize_mol(mol, standardize)
+            if mol is None:
+                results.append(_Rejected(unparsable=False, detail=f"{standardize} failed"))
+                continue
             try:
-                results.append(canonical_mol_to_graph(mol, None if is_mol else item))
+                # a standardised molecule is no longer what its SMILES says: round-trip it
+                results.append(
+                    canonical_mol_to_graph(mol, None if is_mol or mol is not parsed else item)
+                )
             except Exception as err:  # RDKit raises several types; report, don't crash
                 results.append(_Rejected(unparsable=False, detail=str(err)))
     return results
@@ -458,7 +524,7 @@ def _featurise_chunk(items: Sequence[Any]) -> list[dict[str, np.ndarray] | _Reje
 
 @contextlib.contextmanager
 def _featurised_chunks(
-    chunks: list[list[Any]], n_jobs: int
+    chunks: list[list[Any]], n_jobs: int, standardize: Standardize = "none"
 ) -> Iterator[Iterator[list[dict[str, np.ndarray] | _Rejected]]]:
     """Featurised chunks, in order: in-process (``n_jobs=1``) or from ``n_jobs`` processes.
 
@@ -468,7 +534,7 @@ def _featurised_chunks(
     The pool is terminated when the block exits, also on error.
     """
     if n_jobs <= 1 or len(chunks) <= 1:
-        yield (_featurise_chunk(chunk) for chunk in chunks)
+        yield (_featurise_chunk(chunk, standardize) for chunk in chunks)
         return
     import multiprocessing
     import sys
@@ -476,13 +542,18 @@ def _featurised_chunks(
     # fork (as torch's DataLoader does on Linux) starts workers without re-importing anything.
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
     with ctx.Pool(n_jobs) as pool:
-        yield _in_waves(pool, chunks, wave=_WAVE * n_jobs)
+        yield _in_waves(pool, chunks, wave=_WAVE * n_jobs, standardize=standardize)
 
 
-def _in_waves(pool: Any, chunks: list[list[Any]], wave: int) -> Iterator[Any]:
+def _in_waves(
+    pool: Any, chunks: list[list[Any]], wave: int, standardize: Standardize = "none"
+) -> Iterator[Any]:
     """``_featurise_chunk`` of each chunk, in order, ``wave`` chunks per ``pool.map``."""
+    import functools
+
+    work = functools.partial(_featurise_chunk, standardize=standardize)
     for i in range(0, len(chunks), wave):
-        yield from pool.map(_featurise_chunk, chunks[i : i + wave], chunksize=1)
+        yield from pool.map(work, chunks[i : i + wave], chunksize=1)
 
 
 def _forward(
@@ -519,134 +590,6 @@ def _as_list(X: Any) -> list[Any]:
     raise TypeError(f"cannot featurise an object of type {type(X).__name__}")
 
 
-# -- CLI: molmtd featurize ----------------------------------------------------------------
-def read_molecules(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
-    """Read an input table and its molecules (.csv/.tsv/.parquet/.smi/.txt/.sdf)."""
-    import pandas as pd
-
-    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
-    if suffix in (".smi", ".txt", ".smi.gz"):
-        table = pd.read_csv(
-            path,
-            sep=r"\s+",
-            header=None,
-            usecols=[0],
-            names=["smiles"],
-            comment=None,
-            dtype=str,
-            engine="python",
-        )
-        return table, table["smiles"].tolist()
-    if suffix in (".sdf", ".sdf.gz"):
-        from rdkit import Chem
-
-        with rdkit_quiet():
-            supplier = Chem.ForwardSDMolSupplier(str(path)) if suffix == ".sdf" else None
-            if supplier is None:
-                import gzip
-
-                supplier = Chem.ForwardSDMolSupplier(gzip.open(path))
-            mols = list(supplier)
-        names = [m.GetProp("_Name") if m is not None and m.HasProp("_Name") else "" for m in mols]
-        return pd.DataFrame({"name": names}), [
-            m if m is not None else "<unreadable record>" for m in mols
-        ]
-    if suffix in (".parquet",):
-        table = pd.read_parquet(path)
-    else:
-        table = pd.read_csv(path, sep="\t" if suffix in (".tsv", ".tsv.gz") else ",")
-    col = smiles_col or _guess_smiles_column(table.columns)
-    if col not in table.columns:
-        raise KeyError(f"column {col!r} not in {path}; columns: {list(table.columns)}")
-    return table, table[col].tolist()
-
-
-def _guess_smiles_column(columns: Sequence[str]) -> str:
-    for col in columns:
-        if str(col).lower() in ("smiles", "drug", "mol", "canonical_smiles"):
-            return str(col)
-    raise KeyError(f"no SMILES column found among {list(columns)}; pass --smiles-col")
-
-
-def write_embeddings(path: Path, emb: np.ndarray, valid: np.ndarray, table: Any) -> None:
-    """Write embeddings aligned with the input rows (.parquet/.csv/.npy)."""
-    import pandas as pd
-
-    if path.suffix == ".npy":
-        np.save(path, emb)
-        np.save(path.with_suffix(".valid.npy"), valid)
-        return
-    cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
-    out = pd.concat([table.reset_index(drop=True), pd.Series(valid, name="valid"), cols], axis=1)
-    if path.suffix == ".parquet":
-        out.to_parquet(path, index=False)
-    elif path.suffix == ".csv":
-        out.to_csv(path, index=False)
-    else:
-        raise ValueError(f"unsupported output format {path.suffix!r}: use .parquet, .csv or .npy")
-
-
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("featurize", help="embed molecules with a molmtd student")
-    parser.add_argument("input", type=Path, help=".csv/.tsv/.parquet/.smi/.sdf file")
-    parser.add_argument("-o", "--output", type=Path, required=True, help=".parquet/.csv/.npy")
-    parser.add_argument("--smiles-col", default=None)
-    parser.add_argument("--model", default="default")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--on-error", choices=get_args(OnError), default="nan")
-    parser.add_argument(
-        "--precision",
-        choices=get_args(Precision),
-        default="auto",
-        help="auto (default): bfloat16 on CPUs with AVX512-BF16/AMX (rows within ~0.5%%), "
-        "else float32",
-    )
-    parser.add_argument(
-        "--backend",
-        choices=get_args(Backend),
-        default="torch",
-        help="forward pass by torch, torch.compile (large inputs) or ONNX Runtime",
-    )
-    parser.add_argument(
-        "--chunk-rows",
-        type=int,
-        default=None,
-        help="stream the input this many rows at a time (bounded memory, resumes after a kill; "
-        "see docs/speed.md); .smi/.txt/.csv/.tsv/.parquet inputs",
-    )
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        help="Dask scheduler address: featurise the input's partitions on that cluster",
-    )
-    parser.set_defaults(func=_run)
-
-
-def featurizer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The :class:`Featurizer` parameters given on the ``molmtd featurize`` command line."""
-    names = ("model", "device", "batch_size", "n_jobs", "on_error", "precision", "backend")
-    return {name: getattr(args, name) for name in names}
-
-
-def _run(args: argparse.Namespace) -> int:
-    if args.chunk_rows or args.scheduler:
-        from molmtd.parallel import run_large
-
-        return run_large(args)
-    table, mols = read_molecules(args.input, args.smiles_col)
-    featurizer = Featurizer(**featurizer_kwargs(args), verbose=True)
-    emb = featurizer.transform(mols)
-    write_embeddings(args.output, emb, featurizer.valid_mask_, table)
-    n_bad = int((~featurizer.valid_mask_).sum())
-    print(
-        f"wrote {len(emb)} rows x {emb.shape[1]} to {args.output} ({n_bad} invalid, NaN rows; "
-        f"{featurizer.precision_})"
-    )
-    return 0
-
-
 def save_random_student(
     backbone_config: dict[str, Any], out_dir: str | Path, seed: int = 0
 ) -> Path:
@@ -666,6 +609,11 @@ def save_random_student(
     save_file(tensors, str(out / "model.safetensors"))
     meta = {"backbone": backbone.config, "random_init": True, "seed": seed}
     (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    from molmtd.models import CARD_FILE, sha256_file
+
+    card = {"name": f"random-init (seed {seed})", "random_init": True, "seed": seed,
+            "sha256": sha256_file(out / "model.safetensors")}  # fmt: skip
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True))
     return out
 
 
@@ -708,6 +656,6 @@ def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -
         backbone_config = meta["backbone"]
     key = config_hash({"backbone": backbone_config, "seed": seed})
     out = Path.home() / ".cache" / "molmtd" / "random_students" / key
-    if not (out / "meta.json").is_file():
+    if not (out / "card.json").is_file():  # caches from before cards: rewritten, same weights
         save_random_student(backbone_config, out, seed=seed)
     return Featurizer(model=out, on_error="nan", **kwargs)

@@ -89,7 +89,8 @@ def featurize_dask(
 
 def run_large(args: argparse.Namespace) -> int:
     """``molmtd featurize`` with ``--chunk-rows`` (streaming) or ``--scheduler`` (Dask)."""
-    from molmtd.featurizer import Featurizer, featurizer_kwargs
+    from molmtd.featurize_cli import featurizer_kwargs
+    from molmtd.featurizer import Featurizer
 
     params = featurizer_kwargs(args)
     if args.scheduler:
@@ -100,18 +101,31 @@ def run_large(args: argparse.Namespace) -> int:
     rows, invalid = featurize_file(
         args.input, args.output, featurizer, args.smiles_col, args.chunk_rows
     )
+    side = _write_sidecar(args, featurizer.provenance_, rows)
     print(
         f"wrote {rows} rows to {args.output} ({invalid} invalid, NaN rows; "
-        f"{featurizer.precision_}; chunks of {args.chunk_rows})"
+        f"{featurizer.precision_}; chunks of {args.chunk_rows}); provenance in {side}"
     )
     return 0
+
+
+def _write_sidecar(args: argparse.Namespace, record: dict[str, Any], rows: int | None) -> Path:
+    """Provenance of a streamed or Dask output as a JSON sidecar (never rewrites the data)."""
+    import json
+
+    from molmtd.provenance import sidecar_path, stamped
+
+    record = stamped({**record, "input": str(args.input), "rows": rows})
+    side = sidecar_path(Path(args.output))
+    side.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+    return side
 
 
 def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
     import dask.dataframe as dd
     from dask.distributed import Client
 
-    from molmtd.featurizer import _guess_smiles_column
+    from molmtd.featurize_cli import _guess_smiles_column
     from molmtd.streaming import SMI_READ_OPTIONS
 
     path: Path = args.input
@@ -132,5 +146,10 @@ def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
     params["n_jobs"] = 1
     with Client(args.scheduler):
         featurize_dask(frame, smiles_col=col, **params).to_parquet(str(args.output))
-    print(f"wrote {args.output} (a folder of parquet files, one per partition)")
+    from molmtd.featurizer import Featurizer
+
+    side = _write_sidecar(args, Featurizer(**params).provenance_, None)
+    print(
+        f"wrote {args.output} (a folder of parquet files, one per partition); provenance in {side}"
+    )
     return 0

@@ -45,7 +45,7 @@ def iter_chunks(
     """(input table chunk, its SMILES) for consecutive ``chunk_rows``-row chunks of ``path``."""
     import pandas as pd
 
-    from molmtd.featurizer import _guess_smiles_column
+    from molmtd.featurize_cli import _guess_smiles_column
 
     suffix = _suffix(path)
     if suffix == ".parquet":

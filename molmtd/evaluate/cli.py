@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from molmtd.data.datasets import SUITES
 
@@ -87,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
                 text = f"Not comparable (test set is not the official one): {names}\n\n{text}"
         with open(paths["markdown"], "a") as fh:
             fh.write(f"\n## Published leaderboard entries ({Path(board).name})\n\n{text}")
+    paths["provenance"] = write_benchmark_provenance(cfg, args, list(paths.values()))
     print(f"results: {cfg.results_path}")
     for name, path in paths.items():
         print(f"{name}: {path}")
@@ -96,3 +98,28 @@ def main(args: argparse.Namespace) -> int:
         for task, sub in results.groupby("task", sort=False):
             print(f"  {task}: {sub['test_set'].iloc[0]}; {sub['source'].iloc[0]}")
     return 0
+
+
+def write_benchmark_provenance(cfg: Any, args: argparse.Namespace, outputs: list[Path]) -> Path:
+    """One JSON record beside the results CSV: versions, options, each student's weights hash.
+
+    Written as ``results_<tag>.provenance.json``; it lists the files this run (re)wrote.
+    """
+    from molmtd.evaluate.representations import get_representation
+    from molmtd.provenance import stamped, write_provenance
+
+    reps = {}
+    for spec in cfg.reps:
+        if "student" in spec.split(":", 1)[0]:  # student, student-bf16, random-student
+            reps[spec] = get_representation(spec).config  # path and content hash, cheap
+        else:
+            reps[spec] = {"rep": spec}
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    options.pop("func", None)
+    record = {
+        "command": "molmtd benchmark",
+        "options": options,
+        "representations": reps,
+        "files": [str(p) for p in [cfg.results_path, *outputs]],
+    }
+    return write_provenance(cfg.results_path, stamped(record))

@@ -16,7 +16,11 @@ Spec strings (``--reps``):
 - ``student-bf16:PATH``: the same student with ``Featurizer(precision="bfloat16")`` (its
   forward pass in bfloat16), to measure what the faster precision costs downstream;
 - ``random-student[:CONFIG]``: a randomly initialised student of the same architecture
-  (the control), through ``molmtd.featurizer.random_featurizer(config)``.
+  (the control), through ``molmtd.featurizer.random_featurizer(config)``;
+- any of these with ``@none``, ``@largest_fragment`` or ``@parent`` appended
+  (``student:default@parent``, ``ecfp@largest_fragment``): the molecules are standardised
+  with :func:`molmtd.standardize.standardize_smiles` first (:class:`StandardizedRep`); a
+  molecule that fails standardisation is an invalid row.
 
 A representation is any object with ``name``, ``config`` and
 ``embed(smiles, fit_smiles=None) -> (X float32 [N, d] with NaN rows, mask bool [N])``;
@@ -35,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from molmtd.errors import UserError
 from molmtd.utils import config_hash, rdkit_quiet
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,13 @@ def default_cache_dir() -> Path:
     """``$MOLMTD_CACHE_DIR/embeddings`` or ``~/.cache/molmtd/embeddings``."""
     root = os.environ.get("MOLMTD_CACHE_DIR") or Path.home() / ".cache" / "molmtd"
     return Path(root) / "embeddings"
+
+
+class UnknownRepresentationError(UserError, KeyError):
+    """A ``--reps`` spec that names no representation (one line on the command line)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 class CallableRep:
@@ -235,12 +247,62 @@ class RandomStudentRep:
         return X, mask
 
 
+class StandardizedRep:
+    """``REP@MODE``: ``REP`` on standardised molecules (:mod:`molmtd.standardize`).
+
+    Rows stay aligned with the input; its configuration is the inner one plus
+    ``"standardize"``, so its cache never mixes with the unstandardised one.
+    """
+
+    def __init__(self, inner: Any, mode: str, spec: str) -> None:
+        from molmtd.standardize import check_mode
+
+        self.inner = inner
+        self.mode = check_mode(mode)
+        self.name = spec
+        self.requires_fit = bool(getattr(inner, "requires_fit", False))
+        self.config = {**inner.config, "standardize": self.mode}
+
+    def _standardized(self, smiles: Sequence[str]) -> list[str | None]:
+        from molmtd.standardize import standardize_smiles
+
+        return [standardize_smiles(s, self.mode) for s in smiles]
+
+    def embed(
+        self, smiles: Sequence[str], fit_smiles: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        std = self._standardized(smiles)
+        ok = np.array([s is not None for s in std], dtype=bool)
+        fit = None
+        if fit_smiles is not None:
+            fit = [s for s in self._standardized(fit_smiles) if s is not None]
+        Xv, mv = self.inner.embed([s for s in std if s is not None], fit_smiles=fit)
+        Xv = np.asarray(Xv, dtype=np.float32)
+        X = np.full((len(std), Xv.shape[1]), np.nan, dtype=np.float32)
+        mask = np.zeros(len(std), dtype=bool)
+        X[ok], mask[ok] = Xv, np.asarray(mv, dtype=bool)
+        return X, mask
+
+
+def _split_standardize(spec: str) -> tuple[str, str | None]:
+    """``"REP@MODE"`` -> ``("REP", "MODE")`` for a standardisation mode; else ``(spec, None)``."""
+    from molmtd.standardize import MODES
+
+    head, sep, tail = spec.rpartition("@")
+    if sep and tail in MODES:
+        return head, tail
+    return spec, None
+
+
 _ECFP_RADIUS = {"ecfp": 2, "ecfp4": 2, "ecfp2": 1, "ecfp6": 3}
 
 
 def get_representation(spec: str) -> Any:
     """Resolve a spec string (module docstring) to a representation object."""
     spec = spec.strip()
+    inner, mode = _split_standardize(spec)
+    if mode is not None:
+        return StandardizedRep(get_representation(inner), mode, spec)
     if spec.startswith("student:"):
         return StudentRep(spec.split(":", 1)[1], spec)
     if spec.startswith("student-bf16:"):
@@ -264,7 +326,7 @@ def get_representation(spec: str) -> Any:
 
     known = list_teachers()
     if spec not in known:
-        raise KeyError(
+        raise UnknownRepresentationError(
             f"unknown representation {spec!r}; known: ecfp, ecfp2, ecfp6, student:PATH, "
             f"student-bf16:PATH, "
             f"random-student[:CONFIG], teachers {sorted(known)}"

@@ -12,13 +12,31 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any
+
+from molmtd.errors import UserError
 
 MODELS_DIR = Path(__file__).resolve().parent
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "card.json"
 DEFAULT_FILE = "DEFAULT"
+
+
+class ModelFileError(UserError, ValueError):
+    """A model's files are corrupt, replaced or unreadable; the message names the file."""
+
+
+class UnknownModelError(UserError, KeyError):
+    """Neither a shipped model name nor an existing path."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnverifiedModelWarning(UserWarning):
+    """A model folder loaded by path has no model card with a sha256 to check it against."""
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -54,26 +72,163 @@ def model_dir(name: str, verify: bool = True) -> Path:
 
     Raises
     ------
-    KeyError
-        Unknown model name.
-    ValueError
-        The weights on disk do not match the sha256 recorded in the model card.
+    UnknownModelError
+        Unknown model name (a ``KeyError``).
+    ModelFileError
+        The weights on disk do not match the sha256 recorded in the model card (a
+        ``ValueError``).
     """
     if name == "default":
         name = default_model_name()
     folder = MODELS_DIR / name
     card_path = folder / CARD_FILE
     if not card_path.is_file():
-        raise KeyError(f"unknown model {name!r}; shipped models: {sorted(list_models())}")
+        raise UnknownModelError(
+            f"unknown model {name!r}: not a shipped model ({', '.join(sorted(list_models()))}) "
+            f"nor an existing path"
+        )
     if verify:
-        card = json.loads(card_path.read_text())
-        actual = sha256_file(folder / WEIGHTS_FILE)
-        if actual != card["sha256"]:
-            raise ValueError(
-                f"model {name!r}: sha256 of {WEIGHTS_FILE} is {actual}, the model card says "
-                f"{card['sha256']}; the file is corrupt or was replaced"
-            )
+        verify_weights(folder, label=f"model {name!r}")
     return folder
+
+
+def read_card(folder: Path) -> dict[str, Any] | None:
+    """The model card in ``folder``, None if it has none; a garbled card raises."""
+    path = Path(folder) / CARD_FILE
+    if not path.is_file():
+        return None
+    try:
+        card = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelFileError(f"{path}: not a valid model card ({err})") from None
+    if not isinstance(card, dict):
+        raise ModelFileError(f"{path}: not a valid model card (not a JSON object)")
+    return card
+
+
+def verify_weights(folder: Path, label: str | None = None) -> str | None:
+    """Check ``folder/model.safetensors`` against the sha256 in ``folder/card.json``.
+
+    Parameters
+    ----------
+    folder
+        A student folder (``model.safetensors`` + ``meta.json``, maybe ``card.json``).
+    label
+        How to name the model in messages (default: the weights file's path).
+
+    Returns
+    -------
+    str or None
+        The verified sha256, or None (with an :class:`UnverifiedModelWarning`) when the
+        folder has no card recording one.
+
+    Raises
+    ------
+    ModelFileError
+        The weights' sha256 differs from the card's; the message names the file and both
+        hashes.
+    """
+    folder = Path(folder)
+    weights = folder / WEIGHTS_FILE
+    card = read_card(folder)
+    expected = card.get("sha256") if card else None
+    if not expected:
+        warnings.warn(
+            f"{weights} is unverified: no {CARD_FILE} with a sha256 beside it, so corruption "
+            f"or replacement would go unnoticed",
+            UnverifiedModelWarning,
+            stacklevel=3,
+        )
+        return None
+    actual = sha256_file(weights)
+    if actual != expected:
+        raise ModelFileError(
+            f"{label + ': ' if label else ''}sha256 of {weights} is {actual}, but {CARD_FILE} "
+            f"records {expected}; the file is corrupt or was replaced"
+        )
+    return actual
+
+
+def load_model(model: str | Path, device: str = "cpu") -> Any:
+    """Load a student by shipped name or path, its weights verified; clean errors.
+
+    A shipped name, or a folder whose ``card.json`` records a sha256, is checked against it;
+    a folder without one loads with an :class:`UnverifiedModelWarning`. The backbone's
+    ``.meta`` gains ``"sha256"`` (None if unverified), ``"model_name"`` and ``"card"``;
+    ``.domain`` is its :class:`molmtd.domain.DomainReference` (None if it ships none).
+
+    Raises
+    ------
+    ModelFileError
+        Hash mismatch, or a truncated / garbled weights or metadata file (one line naming
+        the file).
+    KeyError
+        Unknown shipped model name (a :class:`UserError` too).
+    """
+    from molmtd.training.inference import resolve_student_path
+
+    path = Path(model)
+    if path.exists():
+        root = resolve_student_path(path)
+        sha = verify_weights(root)
+        name = str(path)
+    else:
+        root = model_dir(str(model), verify=False)
+        sha = verify_weights(root, label=f"model {root.name!r}")
+        name = root.name
+    backbone = _load_checked(root, device)
+    card = read_card(root)
+    backbone.meta = {**backbone.meta, "sha256": sha, "model_name": name, "card": card}
+    backbone.domain = load_domain_reference(root, card)
+    return backbone
+
+
+def load_domain_reference(folder: Path, card: dict[str, Any] | None) -> Any:
+    """The folder's applicability-domain reference (None if it ships none), sha256-checked.
+
+    Raises
+    ------
+    ModelFileError
+        Its sha256 differs from the card's ``domain.sha256``, or it is unreadable.
+    """
+    from safetensors import SafetensorError
+
+    from molmtd.domain import DOMAIN_FILE, DomainReference
+
+    path = Path(folder) / DOMAIN_FILE
+    if not path.is_file():
+        return None
+    expected = ((card or {}).get("domain") or {}).get("sha256")
+    if expected and (actual := sha256_file(path)) != expected:
+        raise ModelFileError(
+            f"sha256 of {path} is {actual}, but {CARD_FILE} records {expected}; "
+            f"the file is corrupt or was replaced"
+        )
+    try:
+        return DomainReference.load(path)
+    except (SafetensorError, KeyError):
+        raise ModelFileError(f"{path}: not a readable domain reference") from None
+
+
+def _load_checked(root: Path, device: str) -> Any:
+    """``load_student(root)``, its file and library errors turned into one-line errors."""
+    from safetensors import SafetensorError
+
+    from molmtd.training.inference import load_student
+
+    try:
+        return load_student(root, device=device)
+    except SafetensorError:
+        problem = (root / WEIGHTS_FILE, "not a readable safetensors file (truncated or garbled?)")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        problem = (root / "meta.json", "not valid JSON (truncated or garbled?)")
+    except (KeyError, TypeError):
+        problem = (root / "meta.json", "does not describe a student backbone")
+    except RuntimeError as err:
+        if "state_dict" not in str(err):
+            raise
+        problem = (root / WEIGHTS_FILE, "does not match the architecture in meta.json")
+    raise ModelFileError(f"{problem[0]}: {problem[1]}")
 
 
 def ship_model(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -35,6 +37,8 @@ def test_quick_benchmark_end_to_end(tmp_path, capsys):
     assert "Mean rank" in md and "Win / tie / loss vs ecfp" in md
     for name in ("tasks_mlp_quick.png", "ranks_mlp_quick.png", "summary_mlp_quick.csv"):
         assert (d / name).stat().st_size > 0
+    record = json.loads((d / "results_mlp_quick.provenance.json").read_text())
+    assert record["versions"]["rdkit"] and record["representations"]["ecfp"] == {"rep": "ecfp"}
     # resumable: a second run finds everything done and adds no rows
     capsys.readouterr()
     assert main(args) == 0
