@@ -69,6 +69,9 @@ class CorpusReport:
         Molecules returned.
     n_invalid, n_duplicate
         Unparsable and duplicate entries among the visited rows.
+    standardize, n_standardized
+        The standardisation mode (:mod:`molmtd.standardize`) and how many kept molecules it
+        changed.
     invalid
         ``(raw_row, smiles)`` of the first 1,000 unparsable entries; ``raw_row`` is the 0-based
         index among the file's entries (header and blank lines excluded).
@@ -81,6 +84,8 @@ class CorpusReport:
     n_invalid: int = 0
     n_duplicate: int = 0
     seed: int | None = 0
+    standardize: str = "none"
+    n_standardized: int = 0
     invalid: list[tuple[int, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,6 +97,8 @@ class CorpusReport:
             "n_invalid": self.n_invalid,
             "n_duplicate": self.n_duplicate,
             "seed": self.seed,
+            "standardize": self.standardize,
+            "n_standardized": self.n_standardized,
             "invalid": [list(x) for x in self.invalid],
         }
 
@@ -180,6 +187,7 @@ def load_corpus(
     seed: int | None = 0,
     *,
     smiles_col: str | None = None,
+    standardize: str = "none",
 ) -> Corpus:
     """Load canonical, de-duplicated SMILES from a named corpus or a file.
 
@@ -195,6 +203,10 @@ def load_corpus(
         Seed of the permutation the rows are visited in; ``None`` visits rows in file order.
     smiles_col
         CSV column holding SMILES (auto-detected when None).
+    standardize
+        ``"none"``, ``"largest_fragment"`` or ``"parent"`` (:mod:`molmtd.standardize`): each
+        molecule is standardised before canonicalisation and de-duplication, so that the
+        teachers see the molecules the Featurizer will embed with the same option.
 
     Returns
     -------
@@ -202,8 +214,11 @@ def load_corpus(
         A list of canonical SMILES (see the module docstring for the exact rule) with the
         counts of unparsable/duplicate entries in ``.report``.
     """
+    from molmtd.standardize import check_mode, standardize_smiles
+
+    mode = check_mode(standardize)
     raw = read_raw_smiles(source, smiles_col=smiles_col)
-    report = CorpusReport(source=str(source), n_raw=len(raw), seed=seed)
+    report = CorpusReport(source=str(source), n_raw=len(raw), seed=seed, standardize=mode)
     if source in CORPORA and len(raw) != CORPORA[source]:
         raise ValueError(f"corpus {source}: {len(raw)} rows, expected {CORPORA[source]}")
     order = (
@@ -221,6 +236,9 @@ def load_corpus(
             report.n_visited += 1
             smi = raw[int(raw_row)]
             can = canonical_smiles(smi)
+            if can is not None and mode != "none":
+                plain, can = can, standardize_smiles(can, mode)
+                changed = can is not None and can != plain
             if can is None:
                 report.n_invalid += 1
                 if len(report.invalid) < 1000:
@@ -231,6 +249,8 @@ def load_corpus(
                 continue
             seen.add(can)
             kept.append(can)
+            if mode != "none" and changed:
+                report.n_standardized += 1
     report.n_kept = len(kept)
     kept.report = report
     if report.n_invalid or report.n_duplicate:

@@ -44,6 +44,13 @@ def add_subcommand(subparsers: Any) -> None:
     )
     p_build.add_argument("--smiles-col", default=None, help="SMILES column of a CSV corpus")
     p_build.add_argument(
+        "--standardize",
+        choices=("none", "largest_fragment", "parent"),
+        default="none",
+        help="standardise each molecule before canonicalisation (molmtd.standardize); a "
+        "student trained on the store records it, and its Featurizer applies the same",
+    )
+    p_build.add_argument(
         "--teachers", required=True, help="comma-separated teacher names (see `teachers list`)"
     )
     p_build.add_argument("--out", required=True, type=Path, help="store directory")
@@ -134,7 +141,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     seed = None if args.seed == -1 else args.seed
-    corpus = load_corpus(args.corpus, n=args.n, seed=seed, smiles_col=args.smiles_col)
+    corpus = load_corpus(
+        args.corpus, n=args.n, seed=seed, smiles_col=args.smiles_col, standardize=args.standardize
+    )
     print(f"corpus loaded in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     meta = {**corpus.report.as_dict(), "n_requested": args.n}
     if (args.out / "manifest.json").is_file():
@@ -142,7 +151,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         if store.smiles != list(corpus):
             print(
                 f"{args.out} holds a store for other molecules than --corpus {args.corpus} "
-                f"--n {args.n} --seed {args.seed}; use a new --out",
+                f"--n {args.n} --seed {args.seed} --standardize {args.standardize}; "
+                "use a new --out",
                 file=sys.stderr,
             )
             return 2

@@ -166,7 +166,13 @@ class StoreTargets:
         return targets, masks
 
     def describe(self) -> dict[str, Any]:
-        return {"source": "teacher_store", "store": self.path, "n_rows": len(self)}
+        corpus = self.store.manifest.get("corpus") or {}
+        return {
+            "source": "teacher_store",
+            "store": self.path,
+            "n_rows": len(self),
+            "standardize": corpus.get("standardize", "none"),
+        }
 
 
 def _jsonable(value: Any) -> Any:

@@ -218,6 +218,8 @@ class Distiller:
             "teachers": {k: {"dim": d, **dict(info.get(k, {}))} for k, d in teachers.items()},
             "loss": {"name": self.config.loss, "kwargs": self._loss_kwargs},
             "data": data,
+            # what the Featurizer applies to its input (Featurizer(standardize="auto"))
+            "standardize": data.get("standardize", "none"),
             "train": self.config.to_dict(),
             "git_commit": self._git,
             "metrics": metrics,
