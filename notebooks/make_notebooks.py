@@ -279,6 +279,7 @@ LIBRARY = [
         "featurizer = Featurizer(model='default', on_error='nan', verbose=True)\n"
         "X = featurizer.transform(table['smiles'])\n"
         "ok = featurizer.valid_mask_\n"
+        "domain = getattr(featurizer, 'domain_score_', None)  # applicability domain, if available\n"
         "print(X.shape, 'invalid rows:', int((~ok).sum()))\n"
         "table[~ok]"
     ),
@@ -346,7 +347,6 @@ LIBRARY = [
         "}\n"
         "provenance = {**provenance, 'input': source.name, 'rows': len(table),\n"
         "              'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}\n"
-        "domain = getattr(featurizer, 'domain_score_', None)  # applicability domain, if available\n"
         "out = table.drop(columns=['mol_wt', 'heavy_atoms']).assign(valid=ok)\n"
         "if domain is not None:\n"
         "    out['domain_score'] = domain\n"
