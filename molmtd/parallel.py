@@ -142,7 +142,7 @@ def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
         raise ValueError(f"--scheduler reads .smi/.txt/.csv/.tsv/.parquet, not {path.suffix!r}")
     if args.output.suffix not in ("", ".parquet"):
         raise ValueError("--scheduler writes a folder of parquet files: give -o OUT.parquet")
-    col = args.smiles_col or _guess_smiles_column(frame.columns)
+    col = args.smiles_col or _guess_smiles_column(frame.columns, path)
     params["n_jobs"] = 1
     with Client(args.scheduler):
         featurize_dask(frame, smiles_col=col, **params).to_parquet(str(args.output))

@@ -53,7 +53,7 @@ def iter_chunks(
 
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
             table = batch.to_pandas()
-            col = smiles_col or _guess_smiles_column(table.columns)
+            col = smiles_col or _guess_smiles_column(table.columns, path)
             yield table, table[col].tolist()
         return
     if suffix in (".smi", ".txt", ".smi.gz", ".txt.gz"):
@@ -67,7 +67,7 @@ def iter_chunks(
         )
     with reader:
         for table in reader:
-            col = smiles_col or _guess_smiles_column(table.columns)
+            col = smiles_col or _guess_smiles_column(table.columns, path)
             if col not in table.columns:
                 raise KeyError(f"column {col!r} not in {path}; columns: {list(table.columns)}")
             yield table.reset_index(drop=True), table[col].tolist()
