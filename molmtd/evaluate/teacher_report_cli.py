@@ -126,9 +126,10 @@ def report_teachers(
                     {
                         "representation": spec,
                         "teacher": name,
+                        # a baseline's "kernel_nll" is its head's held-out loss (MSE, cosine)
                         "likelihood": loss.likelihoods.get(name, "gaussian")
-                        if hasattr(loss, "likelihoods")
-                        else "gaussian",
+                        if hasattr(loss, "kernels")
+                        else f"{loss.name} head",
                         **record,
                     }
                 )
