@@ -208,6 +208,11 @@ class BernoulliKernel(nn.Module):
         return per_dim.sum(-1)
 
 
+def _check_fit_rows(t: Tensor) -> None:
+    if t.shape[0] < 2:
+        raise ValueError(f"need at least 2 valid rows to fit target statistics, got {t.shape[0]}")
+
+
 def binary_entropy(p: Tensor) -> Tensor:
     """Entropy (nats) of Bernoulli variables with success probabilities ``p``."""
     p = p.double().clamp(1e-12, 1.0 - 1e-12)
@@ -232,10 +237,7 @@ class BinaryTargets(nn.Module):
     @torch.no_grad()
     def fit(self, t: Tensor) -> None:
         """Fit bit frequencies and the marginal entropy on valid rows ``t``."""
-        if t.shape[0] < 2:
-            raise ValueError(
-                f"need at least 2 valid rows to fit target statistics, got {t.shape[0]}"
-            )
+        _check_fit_rows(t)
         p = (t > 0).double().mean(0)
         active = (p > 0) & (p < 1)
         self.frequency.copy_(p.float())
@@ -312,10 +314,7 @@ class TargetNormalizer(nn.Module):
     @torch.no_grad()
     def fit(self, t: Tensor) -> None:
         """Fit mean/std and the Gaussian entropy of the normalised targets on valid rows ``t``."""
-        if t.shape[0] < 2:
-            raise ValueError(
-                f"need at least 2 valid rows to fit target statistics, got {t.shape[0]}"
-            )
+        _check_fit_rows(t)
         t = t.double()
         mean = t.mean(0)
         std = t.std(0)

@@ -140,10 +140,15 @@ def report_teachers(
     }
 
 
+def _by_representation(table: pd.DataFrame, index: str) -> pd.DataFrame:
+    """Pooled R² as ``index`` x representation, representations in their input order."""
+    wide = table.pivot(index=index, columns="representation", values="r2_pooled")
+    return wide[list(dict.fromkeys(table["representation"]))]
+
+
 def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
     probe = tables["probe"]
-    wide = probe.pivot(index="teacher", columns="representation", values="r2_pooled")
-    wide = wide[list(dict.fromkeys(probe["representation"]))]
+    wide = _by_representation(probe, "teacher")
     order = probe.drop_duplicates("teacher").set_index("teacher")
     wide.insert(0, "kind", order["kind"])
     lines = [
@@ -160,8 +165,7 @@ def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
     ]
     groups = tables["groups"]
     if len(groups):
-        g = groups.pivot(index="group", columns="representation", values="r2_pooled")
-        g = g[list(dict.fromkeys(groups["representation"]))]
+        g = _by_representation(groups, "group")
         n = groups.drop_duplicates("group").set_index("group")["n_descriptors"]
         g.insert(0, "descriptors", n)
         lines += [
@@ -189,8 +193,7 @@ def plot_probe(probe: pd.DataFrame, out_png: Path) -> Path:
     """Heatmap of pooled R²: teachers (rows) x representations (columns)."""
     from matplotlib.figure import Figure
 
-    wide = probe.pivot(index="teacher", columns="representation", values="r2_pooled")
-    wide = wide[list(dict.fromkeys(probe["representation"]))]
+    wide = _by_representation(probe, "teacher")
     wide = wide.loc[list(dict.fromkeys(probe["teacher"]))]
     fig = Figure(figsize=(1.3 * wide.shape[1] + 3, 0.38 * wide.shape[0] + 1.8))
     ax = fig.subplots()
