@@ -273,10 +273,15 @@ def infer_likelihoods(
         t = torch.as_tensor(t, dtype=torch.float32)
         if masks is not None and name in masks:
             t = t[torch.as_tensor(masks[name], dtype=torch.bool)]
-        t = t[torch.isfinite(t).all(1)]
-        sparse = t.numel() > 0 and bool((t >= 0).all()) and float((t == 0).float().mean()) >= 0.5
-        out[name] = "bernoulli" if sparse else "gaussian"
+        out[name] = "bernoulli" if is_sparse_nonnegative(t) else "gaussian"
     return out
+
+
+def is_sparse_nonnegative(t: Tensor) -> bool:
+    """True when the finite rows of ``t`` [N, d] are all >= 0 and at least half zeros."""
+    t = torch.as_tensor(t, dtype=torch.float32)
+    t = t[torch.isfinite(t).all(1)]
+    return t.numel() > 0 and bool((t >= 0).all()) and float((t == 0).float().mean()) >= 0.5
 
 
 class TargetNormalizer(nn.Module):
@@ -425,6 +430,10 @@ class DistillationLoss(nn.Module):
             }
         )
 
+    def _normalizes(self, name: str) -> bool:
+        """Whether teacher ``name``'s targets go through its normaliser (always for bits)."""
+        return self.normalize or self.likelihoods[name] == "bernoulli"
+
     def _resolve_likelihoods(self, likelihoods: Mapping[str, str] | None) -> dict[str, str]:
         if likelihoods is None:
             return dict.fromkeys(self.teacher_dims, "gaussian")
@@ -549,8 +558,7 @@ class DistillationLoss(nn.Module):
             # Invalid rows are replaced by zeros *before* any arithmetic so that NaN never
             # reaches the graph (NaN * 0 would still poison the gradients).
             t_clean = torch.where(mask[:, None], t, torch.zeros_like(t))
-            binary = self.likelihoods[name] == "bernoulli"
-            z = normalizer(t_clean) if self.normalize or binary else t_clean
+            z = normalizer(t_clean) if self._normalizes(name) else t_clean
             per_sample = self.per_sample_loss(name, s, z)
             per_sample = torch.where(mask, per_sample, torch.zeros_like(per_sample))
             loss_k = per_sample.sum() / max(n_valid, 1)
@@ -613,8 +621,7 @@ class MultiTeacherLoss(DistillationLoss):
         )
 
     def per_sample_loss(self, name: str, s: Tensor, z: Tensor) -> Tensor:
-        binary = self.likelihoods[name] == "bernoulli"
-        active = self.normalizers[name].active if self.normalize or binary else None
+        active = self.normalizers[name].active if self._normalizes(name) else None
         return -self.kernels[name].log_prob(z, s, dim_mask=active, beta=self.beta)
 
     def add_diagnostics(self, out: LossOutput, name: str, loss: Tensor) -> None:

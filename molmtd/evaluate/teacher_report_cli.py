@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from molmtd.evaluate.teacher_report import (
     descriptor_group,
@@ -31,16 +32,9 @@ from molmtd.evaluate.teacher_report import (
     pooled_r2,
     split_rows,
 )
+from molmtd.loss import is_sparse_nonnegative
 
 log = logging.getLogger(__name__)
-
-
-def _teacher_kind(T: np.ndarray) -> str:
-    """``"sparse"`` for non-negative teachers with at least half zeros, else ``"dense"``."""
-    finite = T[np.isfinite(T).all(1)]
-    if finite.size and (finite >= 0).all() and (finite == 0).mean() >= 0.5:
-        return "sparse"
-    return "dense"
 
 
 def report_teachers(
@@ -69,6 +63,11 @@ def report_teachers(
     _, test_all = split_rows(len(smiles), test_fraction, seed)
     in_test = np.zeros(len(smiles), dtype=bool)
     in_test[test_all] = True
+    # "sparse": the teachers a likelihoods="auto" run gives Bernoulli kernels
+    kinds = {
+        name: "sparse" if is_sparse_nonnegative(torch.from_numpy(T[ok])) else "dense"
+        for name, (T, ok) in data.items()
+    }
     descriptor_names = (info.get("rdkit2d", {}).get("config") or {}).get("descriptors")
 
     probe_rows: list[dict[str, Any]] = []
@@ -88,7 +87,7 @@ def report_teachers(
                     "representation": spec,
                     "teacher": name,
                     "family": info[name].get("family"),
-                    "kind": _teacher_kind(T[t_ok]),
+                    "kind": kinds[name],
                     "dims_scored": res.n_dims,
                     "n_train": res.n_train,
                     "n_test": res.n_test,

@@ -23,7 +23,6 @@ deleted. ``kill -9`` at any point leaves ``latest.json`` pointing at complete ch
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -206,9 +205,11 @@ def export_student(ckpt: Path, out_dir: Path) -> Path:
             + "\n"
         )
         # A minimal card with the weights' sha256, so the export loads verified by path.
-        digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
+        from molmtd.models import CARD_FILE, sha256_file
+
+        digest = sha256_file(tmp / WEIGHTS)
         card = {"name": out_dir.parent.name, "sha256": digest, "exported_from": ckpt.name}
-        (tmp / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+        (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
         old = out_dir.with_name(f".{out_dir.name}.old")
         if out_dir.exists():
             if old.exists():

@@ -174,16 +174,23 @@ class Distiller:
             raise KeyError(f"teachers {unknown} not in the target source ({sorted(dims)})")
         return {t: dims[t] for t in self.config.teachers}
 
+    def _sample_targets(
+        self, train_idx: np.ndarray, teachers: dict[str, int], n: int, salt: int
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Targets and masks of ``n`` training rows drawn with seed ``[seed, salt]``."""
+        rng = np.random.default_rng([self.config.seed, salt])
+        rows = np.sort(rng.choice(train_idx, size=min(n, len(train_idx)), replace=False))
+        targets, masks = self.source.get(rows)
+        return (
+            {k: torch.from_numpy(targets[k]) for k in teachers},
+            {k: torch.from_numpy(masks[k]) for k in teachers},
+        )
+
     def _fit_statistics(
         self, loss_fn: nn.Module, train_idx: np.ndarray, teachers: dict[str, int]
     ) -> None:
-        rng = np.random.default_rng([self.config.seed, 104729])
-        n = min(self.config.stats_rows, len(train_idx))
-        rows = np.sort(rng.choice(train_idx, size=n, replace=False))
-        targets, masks = self.source.get(rows)
         loss_fn.fit_target_statistics(
-            {k: torch.from_numpy(targets[k]) for k in teachers},
-            {k: torch.from_numpy(masks[k]) for k in teachers},
+            *self._sample_targets(train_idx, teachers, self.config.stats_rows, 104729)
         )
 
     def _resolve_loss_kwargs(
@@ -192,12 +199,8 @@ class Distiller:
         """The loss arguments with ``likelihoods: auto`` replaced by the inferred mapping."""
         kwargs = dict(self.config.loss_kwargs)
         if kwargs.get("likelihoods") == "auto":
-            rng = np.random.default_rng([self.config.seed, 7919])
-            rows = np.sort(rng.choice(train_idx, size=min(2000, len(train_idx)), replace=False))
-            targets, masks = self.source.get(rows)
             kwargs["likelihoods"] = infer_likelihoods(
-                {k: torch.from_numpy(targets[k]) for k in teachers},
-                {k: torch.from_numpy(masks[k]) for k in teachers},
+                *self._sample_targets(train_idx, teachers, 2000, 7919)
             )
         self._loss_kwargs = kwargs
         return kwargs
