@@ -62,22 +62,6 @@ def cpu_summary() -> str:
     return f"{cpu_model()} [{' '.join(present) or 'none of ' + ' '.join(RELEVANT_FLAGS)}]"
 
 
-def cpu_slug() -> str:
-    """A file-name-safe short name of the CPU and its widest vector unit, for result files."""
-    model = cpu_model().lower()
-    vendor = "intel" if "intel" in model else "amd" if "amd" in model else platform.machine()
-    flags = cpu_flags()
-    if "amx_tile" in flags:
-        level = "amx"
-    elif "avx512f" in flags:
-        level = "avx512"
-    elif "avx2" in flags:
-        level = "avx2"
-    else:
-        level = "basic"
-    return f"{vendor}-{level}"
-
-
 def add_machine_columns(table: Any, loads: list[float]) -> Any:
     """Add the CPU model, its relevant flags, the median load average and the date to a
     benchmark's result table (a pandas DataFrame), in place; returns it."""

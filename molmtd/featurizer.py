@@ -289,13 +289,11 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self, backbone: Any, graphs: list[tuple[int, dict[str, np.ndarray]]], out: Any, device: Any
     ) -> None:
         """One batch's rows into ``out``: by torch, or by ONNX Runtime for backend="onnx"."""
-        if self.backend == "compile":
-            _forward(self._compiled(backbone), graphs, out, device)
+        if self.backend == "onnx":
+            out[[row for row, _ in graphs]] = self._onnx_student().run([g for _, g in graphs])
             return
-        if self.backend != "onnx":
-            _forward(backbone, graphs, out, device)
-            return
-        out[[row for row, _ in graphs]] = self._onnx_student().run([g for _, g in graphs])
+        module = self._compiled(backbone) if self.backend == "compile" else backbone
+        _forward(module, graphs, out, device)
 
     def _compiled(self, backbone: Any) -> Any:
         """``torch.compile(backbone)``, compiled once per loaded backbone."""
@@ -309,22 +307,20 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     def _onnx_student(self) -> Any:
         """The student exported to ONNX (once per weights file) in an ONNX Runtime session."""
-        import hashlib
-
         from molmtd.export import OnnxStudent, export_onnx
+        from molmtd.models import sha256_file
         from molmtd.training.checkpoint import WEIGHTS
         from molmtd.training.inference import resolve_student_path
 
         cached = self.__dict__.get("_lazy_onnx")
         if cached is not None and cached[0] == str(self.model):
             return cached[1]
-        path = Path(self.model)
-        if not path.exists():
-            from molmtd.models import model_dir
-
-            path = model_dir(str(self.model))
-        weights = resolve_student_path(path) / WEIGHTS
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        # the loaded model's verified hash; an unverified folder's weights are hashed here
+        backbone = self._backbone()
+        sha = backbone.meta.get("sha256") or sha256_file(
+            resolve_student_path(Path(self.model)) / WEIGHTS
+        )
+        digest = sha[:16]
         onnx_path = Path.home() / ".cache" / "molmtd" / "onnx" / f"{digest}.onnx"
         if not onnx_path.is_file():  # export beside, then rename: concurrent runs are safe
             import os
@@ -332,7 +328,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
             onnx_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(dir=onnx_path.parent)) / onnx_path.name
-            export_onnx(self._backbone(), tmp)
+            export_onnx(backbone, tmp)
             os.replace(tmp.with_suffix(".json"), onnx_path.with_suffix(".json"))
             os.replace(tmp, onnx_path)
             tmp.parent.rmdir()

@@ -74,12 +74,10 @@ def featurize_dask(
     """
     import pandas as pd
 
-    from molmtd.featurizer import Featurizer
-
     if smiles_col not in frame.columns:
         raise KeyError(f"column {smiles_col!r} not in {list(frame.columns)}")
     params = {**featurizer_kwargs, "on_error": on_error, "n_jobs": 1}
-    dim = Featurizer(**params).n_features_out_
+    dim = _featurizer(params).n_features_out_
     meta = frame._meta.copy()
     meta["valid"] = pd.Series(dtype=bool)
     for i in range(dim):
@@ -111,13 +109,11 @@ def run_large(args: argparse.Namespace) -> int:
 
 def _write_sidecar(args: argparse.Namespace, record: dict[str, Any], rows: int | None) -> Path:
     """Provenance of a streamed or Dask output as a JSON sidecar (never rewrites the data)."""
-    import json
-
     from molmtd.provenance import sidecar_path, stamped
+    from molmtd.training.checkpoint import write_json
 
-    record = stamped({**record, "input": str(args.input), "rows": rows})
     side = sidecar_path(Path(args.output))
-    side.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+    write_json(side, stamped({**record, "input": str(args.input), "rows": rows}))
     return side
 
 
@@ -146,9 +142,7 @@ def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
     params["n_jobs"] = 1
     with Client(args.scheduler):
         featurize_dask(frame, smiles_col=col, **params).to_parquet(str(args.output))
-    from molmtd.featurizer import Featurizer
-
-    side = _write_sidecar(args, Featurizer(**params).provenance_, None)
+    side = _write_sidecar(args, _featurizer(params).provenance_, None)
     print(
         f"wrote {args.output} (a folder of parquet files, one per partition); provenance in {side}"
     )

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from molmtd.training.checkpoint import write_json
+
 DEFAULT_CHUNK_ROWS = 20_000
 # A .smi/.txt file: the first whitespace-separated field of each line is the SMILES.
 SMI_READ_OPTIONS: dict[str, Any] = {
@@ -114,7 +116,7 @@ def featurize_file(
                 "delete it to start again"
             )
     else:
-        recorded.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        write_json(recorded, manifest)  # atomic: a kill cannot leave it half-written
     n_parts = 0
     for i, (table, mols) in enumerate(iter_chunks(path, smiles_col, chunk_rows)):
         n_parts = i + 1

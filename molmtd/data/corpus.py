@@ -236,6 +236,7 @@ def load_corpus(
             report.n_visited += 1
             smi = raw[int(raw_row)]
             can = canonical_smiles(smi)
+            changed = False
             if can is not None and mode != "none":
                 plain, can = can, standardize_smiles(can, mode)
                 changed = can is not None and can != plain
@@ -249,7 +250,7 @@ def load_corpus(
                 continue
             seen.add(can)
             kept.append(can)
-            if mode != "none" and changed:
+            if changed:
                 report.n_standardized += 1
     report.n_kept = len(kept)
     kept.report = report

@@ -100,8 +100,9 @@ def embed_chunk(teacher: Any, smiles: Sequence[str]) -> dict[str, Any]:
                     xi, mi = _check_output(teacher, *teacher.embed([smi]), 1)
                     x[i], mask[i] = xi[0], mi[0]
                     _teacher_report(teacher, report)
-                    if not mi[0] and 0 in _last_errors(teacher):
-                        errors[i] = _last_errors(teacher)[0]
+                    error = _last_errors(teacher).get(0)
+                    if not mi[0] and error is not None:
+                        errors[i] = error
                 except Exception as err_i:
                     errors[i] = f"{type(err_i).__name__}: {err_i}"
                     x[i], mask[i] = np.nan, False
