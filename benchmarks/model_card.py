@@ -1,0 +1,105 @@
+"""Fill a shipped model's card with what the committed benchmark results say about it.
+
+Writes two blocks into ``molmtd/models/NAME/card.json`` (the rest of the card, written by
+:func:`molmtd.models.ship_model`, is kept):
+
+- ``teacher_report``: held-out linear-probe R² of each teacher from the model's embedding
+  next to the random-init control, read from ``benchmarks/results/teacher_report/probe.csv``
+  (``bash benchmarks/teacher_report.sh``);
+- ``benchmark``: the model's mean test rank among every representation of the full TDC ADMET
+  table, its win/tie/loss against ECFP4, and the mean *validation* rank among the candidate
+  students it was chosen from (``benchmarks/valid_ranks.py``'s numbers), read from
+  ``benchmarks/results/tdc_admet/results_mlp.csv`` (``bash benchmarks/tdc_suite.sh``).
+
+Every number comes from the CSVs; only the one-line verdict is prose::
+
+    python benchmarks/model_card.py zinc200k-gine-gauss2 \\
+        --candidates student:zinc200k-gine-gauss2,student:runs/zinc200k-gauss2-mse \\
+        --verdict "Default model: ..."
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from molmtd.evaluate.report import mean_ranks, summarize, validation_rank_table, win_tie_loss
+from molmtd.models import CARD_FILE, MODELS_DIR
+
+RESULTS = Path("benchmarks/results")
+CONTROL = "random-student:zinc200k"
+
+
+def teacher_report_block(probe_csv: Path, rep: str, control: str = CONTROL) -> dict:
+    """Per-teacher probe R² of ``rep`` and of the random-init ``control``."""
+    probe = pd.read_csv(probe_csv)
+    r2 = probe.pivot_table(index="teacher", columns="representation", values="r2_pooled")
+    if rep not in r2.columns:
+        raise SystemExit(f"{probe_csv} has no rows for {rep}: run benchmarks/teacher_report.sh")
+    order = list(dict.fromkeys(probe["teacher"]))
+    return {
+        "what": "held-out linear-probe R² of each teacher from the frozen embedding (pooled over "
+        "z-scored dimensions), next to a random-init student of the same architecture",
+        "data": "3,000 held-out ZINC250k molecules (200,000-202,999 of the seed-0 permutation)",
+        "command": "bash benchmarks/teacher_report.sh",
+        "results": str(probe_csv.parent) + "/",
+        "r2": {
+            t: {
+                "student": round(float(r2.loc[t, rep]), 3),
+                "random_init": round(float(r2.loc[t, control]), 3)
+                if control in r2.columns
+                else None,
+            }
+            for t in order
+            if t in r2.index and pd.notna(r2.loc[t, rep])
+        },
+    }
+
+
+def benchmark_block(results_csv: Path, rep: str, candidates: list[str], verdict: str) -> dict:
+    """Mean test rank over all representations and validation rank among ``candidates``."""
+    results = pd.read_csv(results_csv)
+    summary = summarize(results)
+    ranks = mean_ranks(summary).round(2)
+    wtl = win_tie_loss(summary, reference="ecfp").set_index("rep")
+    valid = validation_rank_table(results, candidates).mean().round(2)
+    return {
+        "command": "bash benchmarks/tdc_suite.sh",
+        "protocol": "TDC ADMET group, all 22 tasks, official test sets, TDC scaffold train/valid "
+        "split per seed, MLP head selected on valid, seeds 1-5",
+        "results": str(results_csv.parent / "report_mlp.md"),
+        "this_model": rep,
+        f"mean_rank_of_{len(ranks)}": ranks.to_dict(),
+        "mean_rank": float(ranks[rep]),
+        "win_tie_loss_vs_ecfp": [int(x) for x in wtl.loc[rep, ["win", "tie", "loss"]]],
+        "mean_validation_rank_among_candidates": valid.to_dict(),
+        "verdict": verdict,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="shipped model folder under molmtd/models")
+    parser.add_argument("--candidates", required=True, help="students it was chosen among")
+    parser.add_argument("--verdict", required=True)
+    parser.add_argument("--results", type=Path, default=RESULTS / "tdc_admet" / "results_mlp.csv")
+    parser.add_argument("--probe", type=Path, default=RESULTS / "teacher_report" / "probe.csv")
+    args = parser.parse_args(argv)
+    rep = f"student:{args.name}"
+    candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    if rep not in candidates:
+        candidates.insert(0, rep)
+    path = MODELS_DIR / args.name / CARD_FILE
+    card = json.loads(path.read_text())
+    card["teacher_report"] = teacher_report_block(args.probe, rep)
+    card["benchmark"] = benchmark_block(args.results, rep, candidates, args.verdict)
+    path.write_text(json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
