@@ -131,8 +131,6 @@ def write_embeddings(
     JSON sidecar (``out.provenance.json``), see :func:`molmtd.provenance.write_provenance`.
     ``domain_score`` becomes a ``domain_score`` column (``out.domain_score.npy`` for .npy).
     """
-    import pandas as pd
-
     check_output_path(path)
     if path.suffix == ".npy":
         np.save(path, emb)
@@ -140,11 +138,7 @@ def write_embeddings(
         if domain_score is not None:
             np.save(path.with_suffix(".domain_score.npy"), domain_score)
     else:
-        cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
-        extra = [pd.Series(valid, name="valid")]
-        if domain_score is not None:
-            extra.append(pd.Series(domain_score, name="domain_score"))
-        out = pd.concat([table.reset_index(drop=True), *extra, cols], axis=1)
+        out = embedding_frame(table.reset_index(drop=True), emb, valid, domain_score)
         if path.suffix == ".parquet":
             out.to_parquet(path, index=False)
         else:
@@ -153,6 +147,38 @@ def write_embeddings(
         from molmtd.provenance import stamped, write_provenance
 
         write_provenance(path, stamped(provenance))
+
+
+def embedding_frame(
+    table: Any, emb: np.ndarray, valid: np.ndarray, domain_score: np.ndarray | None = None
+) -> Any:
+    """The rows ``molmtd featurize`` writes, on ``table``'s index.
+
+    Parameters
+    ----------
+    table
+        Input rows (a pandas DataFrame); its columns come first.
+    emb
+        Embeddings [N, d], row i for ``table``'s row i.
+    valid
+        Which rows were embedded [N].
+    domain_score
+        Applicability-domain score [N] (:attr:`Featurizer.domain_score_`), or None for no
+        ``domain_score`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table``'s columns, ``valid``, ``domain_score``, then ``molmtd0 .. molmtd{d-1}``.
+    """
+    import pandas as pd
+
+    index = table.index
+    cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])], index=index)
+    extra = [pd.Series(valid, index=index, name="valid")]
+    if domain_score is not None:
+        extra.append(pd.Series(domain_score, index=index, name="domain_score"))
+    return pd.concat([table, *extra, cols], axis=1)
 
 
 def add_subcommand(subparsers: argparse._SubParsersAction) -> None:

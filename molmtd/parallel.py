@@ -7,8 +7,9 @@
 
 Each partition is embedded by a :class:`~molmtd.featurizer.Featurizer` in whichever worker
 runs it; a worker loads the weights once and keeps the featuriser for later partitions.
-The result has the partition's rows in their order, a ``valid`` column and ``molmtd0..``
-embedding columns (NaN rows where ``valid`` is False).
+The result has the partition's rows in their order, a ``valid`` column, a ``domain_score``
+column (:attr:`~molmtd.featurizer.Featurizer.domain_score_`) and ``molmtd0..`` embedding
+columns (NaN rows where ``valid`` is False), as the one-shot ``molmtd featurize`` writes them.
 Needs the ``distributed`` extra (``pip install 'molmtd[distributed]'``).
 """
 
@@ -36,17 +37,14 @@ def _featurizer(params: dict[str, Any]) -> Any:
 
 
 def _embed_partition(part: Any, smiles_col: str, params: dict[str, Any], dim: int) -> Any:
-    import pandas as pd
+    from molmtd.featurize_cli import embedding_frame
 
-    columns = [f"molmtd{i}" for i in range(dim)]
     if len(part) == 0:
-        empty = pd.DataFrame(np.zeros((0, dim), dtype=np.float32), columns=columns)
-        return pd.concat([part, pd.Series([], dtype=bool, name="valid"), empty], axis=1)
+        empty = np.zeros(0, dtype=np.float32)
+        return embedding_frame(part, np.zeros((0, dim), np.float32), empty.astype(bool), empty)
     featurizer = _featurizer(params)
     emb = featurizer.transform(part[smiles_col].tolist())
-    out = pd.DataFrame(emb, columns=columns, index=part.index)
-    valid = pd.Series(featurizer.valid_mask_, index=part.index, name="valid")
-    return pd.concat([part, valid, out], axis=1)
+    return embedding_frame(part, emb, featurizer.valid_mask_, featurizer.domain_score_)
 
 
 def featurize_dask(
@@ -70,7 +68,8 @@ def featurize_dask(
     Returns
     -------
     dask.dataframe.DataFrame
-        The input's columns, ``valid``, then ``molmtd0 .. molmtd{d-1}`` (float32).
+        The input's columns, ``valid``, ``domain_score`` (float32; NaN for invalid rows and
+        for models without a domain reference), then ``molmtd0 .. molmtd{d-1}`` (float32).
     """
     import pandas as pd
 
@@ -80,6 +79,7 @@ def featurize_dask(
     dim = _featurizer(params).n_features_out_
     meta = frame._meta.copy()
     meta["valid"] = pd.Series(dtype=bool)
+    meta["domain_score"] = pd.Series(dtype=np.float32)
     for i in range(dim):
         meta[f"molmtd{i}"] = pd.Series(dtype=np.float32)
     return frame.map_partitions(_embed_partition, smiles_col, params, dim, meta=meta)

@@ -1,12 +1,14 @@
 """``molmtd featurize --chunk-rows N``: embed a file of any length in bounded memory, resumably.
 
 The input (.smi/.txt/.csv/.tsv, optionally gzipped, or .parquet) is read ``chunk_rows`` rows
-at a time; each chunk's embeddings are written to ``OUTPUT.parts/part-NNNNNN.parquet``
-(written to a temporary name, then renamed, so a part on disk is always complete). A rerun
-after a kill skips the parts already written, provided the input, model, precision and chunk
-size are those recorded in ``OUTPUT.parts/manifest.json``. When every part is there they are
-joined into ``OUTPUT`` (.parquet row group by row group, .csv appended, .npy through a
-memory map) and the parts folder is removed.
+at a time; each chunk's rows (the input's columns, ``valid``, ``domain_score`` and the
+embeddings, as the one-shot ``molmtd featurize`` writes them) go to
+``OUTPUT.parts/part-NNNNNN.parquet`` (written to a temporary name, then renamed, so a part on
+disk is always complete). A rerun after a kill skips the parts already written, provided the
+input, model, precision, chunk size and part layout are those recorded in
+``OUTPUT.parts/manifest.json``. When every part is there they are joined into ``OUTPUT``
+(.parquet row group by row group, .csv appended, .npy through a memory map, with
+``.valid.npy`` and ``.domain_score.npy`` beside it) and the parts folder is removed.
 
 Memory: one chunk's input table and its ``chunk_rows x dim`` float32 rows (20,000 x 512 x
 4 B = 41 MB by default) plus the model and featurisation buffers, whatever the file's length.
@@ -23,9 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from molmtd.featurize_cli import _guess_smiles_column, embedding_frame
 from molmtd.training.checkpoint import write_json
 
 DEFAULT_CHUNK_ROWS = 20_000
+# The columns a part holds; recorded in the manifest so that parts written by an older
+# layout (no ``domain_score``) are not joined with newer ones.
+PART_LAYOUT = "input,valid,domain_score,molmtd"
 # A .smi/.txt file: the first whitespace-separated field of each line is the SMILES.
 SMI_READ_OPTIONS: dict[str, Any] = {
     "sep": r"\s+",
@@ -46,8 +52,6 @@ def iter_chunks(
 ) -> Iterator[tuple[Any, list[Any]]]:
     """(input table chunk, its SMILES) for consecutive ``chunk_rows``-row chunks of ``path``."""
     import pandas as pd
-
-    from molmtd.featurize_cli import _guess_smiles_column
 
     suffix = _suffix(path)
     if suffix == ".parquet":
@@ -84,6 +88,7 @@ def _manifest(path: Path, featurizer: Any, chunk_rows: int) -> dict[str, Any]:
         "model": str(featurizer.model),
         "precision": featurizer.precision_,
         "chunk_rows": int(chunk_rows),
+        "layout": PART_LAYOUT,
     }
 
 
@@ -124,7 +129,9 @@ def featurize_file(
         if part.is_file():
             continue
         emb = featurizer.transform(mols)
-        frame = _frame(table, emb, featurizer.valid_mask_)
+        frame = embedding_frame(
+            table.reset_index(drop=True), emb, featurizer.valid_mask_, featurizer.domain_score_
+        )
         tmp = part.with_suffix(".tmp")
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, part)
@@ -133,13 +140,6 @@ def featurize_file(
     rows, invalid = _join(parts, n_parts, output)
     shutil.rmtree(parts)
     return rows, invalid
-
-
-def _frame(table: Any, emb: np.ndarray, valid: np.ndarray) -> Any:
-    import pandas as pd
-
-    cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
-    return pd.concat([table.reset_index(drop=True), pd.Series(valid, name="valid"), cols], axis=1)
 
 
 def _join(parts: Path, n_parts: int, output: Path) -> tuple[int, int]:
@@ -155,6 +155,7 @@ def _join(parts: Path, n_parts: int, output: Path) -> tuple[int, int]:
         dim = sum(1 for c in (first.column_names if first else []) if c.startswith("molmtd"))
         emb = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(rows, dim))
         valid = np.zeros(rows, dtype=bool)
+        domain = np.full(rows, np.nan, dtype=np.float32)
     writer = None
     start = 0
     for f in files:
@@ -173,6 +174,7 @@ def _join(parts: Path, n_parts: int, output: Path) -> tuple[int, int]:
                 [table.column(c).to_numpy() for c in cols]
             )
             valid[start : start + len(mask)] = mask
+            domain[start : start + len(mask)] = table.column("domain_score").to_numpy()
         start += len(mask)
     if writer is not None:
         writer.close()
@@ -180,6 +182,7 @@ def _join(parts: Path, n_parts: int, output: Path) -> tuple[int, int]:
         emb.flush()
         del emb
         np.save(output.with_suffix(".valid.npy"), valid)
+        np.save(output.with_suffix(".domain_score.npy"), domain)
     if rows == 0 and output.suffix != ".npy":
         raise ValueError("the input has no rows")
     os.replace(tmp, output)

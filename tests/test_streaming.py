@@ -1,4 +1,8 @@
-"""Large inputs: streaming ``molmtd featurize --chunk-rows`` (with resume) and the Dask path."""
+"""Large inputs: streaming ``molmtd featurize --chunk-rows`` (with resume) and the Dask path.
+
+Both write what the one-shot ``molmtd featurize`` writes, ``domain_score`` included: the
+student here ships a domain reference, so the scores are finite for valid rows.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import torch
 from safetensors.torch import save_file
 
 from molmtd.backbones import build_backbone
+from molmtd.domain import DOMAIN_FILE, DomainReference
 from molmtd.featurizer import Featurizer
 
 VALID = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1", "O=C(O)c1ccccc1OC(C)=O"]
@@ -26,12 +31,48 @@ def student_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tensors = {f"backbone.{k}": v.contiguous() for k, v in backbone.state_dict().items()}
     save_file(tensors, str(folder / "model.safetensors"))
     (folder / "meta.json").write_text(json.dumps({"backbone": backbone.config}))
+    reference = np.random.default_rng(0).normal(size=(40, 16))
+    DomainReference.build(reference, k=3).save(folder / DOMAIN_FILE)
     return folder
 
 
 def _reference(student_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     feat = Featurizer(model=student_dir, on_error="nan", precision="float32")
     return feat.transform(INPUTS), feat.valid_mask_
+
+
+def _one_shot(student_dir: Path, src: Path, out: Path) -> pd.DataFrame:
+    """What ``molmtd featurize`` without ``--chunk-rows`` writes for ``src``, as a frame."""
+    assert _cli(student_dir, src, out) == 0
+    if out.suffix == ".npy":
+        return _npy_frame(out)
+    return pd.read_parquet(out) if out.suffix == ".parquet" else pd.read_csv(out)
+
+
+def _npy_frame(out: Path) -> pd.DataFrame:
+    emb = np.load(out)
+    frame = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])])
+    frame.insert(0, "valid", np.load(out.with_suffix(".valid.npy")))
+    frame.insert(1, "domain_score", np.load(out.with_suffix(".domain_score.npy")))
+    return frame
+
+
+def _assert_same_rows(got: pd.DataFrame, one_shot: pd.DataFrame) -> None:
+    """Same columns in the same order; equal inputs and ``valid``, close scores and rows."""
+    assert got.columns.tolist() == one_shot.columns.tolist()
+    np.testing.assert_array_equal(got["valid"].to_numpy(bool), one_shot["valid"].to_numpy(bool))
+    score = got["domain_score"].to_numpy(np.float32)
+    assert np.isnan(score).tolist() == (~got["valid"].to_numpy(bool)).tolist()
+    np.testing.assert_allclose(
+        score, one_shot["domain_score"].to_numpy(np.float32), rtol=1e-4, equal_nan=True
+    )
+    # input columns: equal values (Dask may read strings into another string dtype)
+    made = ["valid", "domain_score", *(c for c in got.columns if c.startswith("molmtd"))]
+    inputs = [c for c in got.columns if c not in made]
+    pd.testing.assert_frame_equal(got[inputs], one_shot[inputs], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        got[made], one_shot[made], check_exact=False, rtol=1e-5, atol=1e-6
+    )
 
 
 def _cli(student_dir: Path, src: Path, out: Path, *extra: str) -> int:
@@ -69,6 +110,8 @@ def test_streamed_rows_equal_in_memory_rows(
     np.testing.assert_array_equal(got_valid, valid)
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6, equal_nan=True)
     assert not (tmp_path / f"out.{out_fmt}.parts").exists()
+    one_shot = _one_shot(student_dir, src, tmp_path / f"one.{out_fmt}")
+    _assert_same_rows(_npy_frame(out) if out_fmt == "npy" else frame, one_shot)
 
 
 def test_resume_after_a_kill_reuses_written_parts(
@@ -103,6 +146,7 @@ def test_resume_after_a_kill_reuses_written_parts(
     np.testing.assert_array_equal(frame["valid"].to_numpy(), valid)
     got = frame[[f"molmtd{i}" for i in range(16)]].to_numpy(np.float32)
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6, equal_nan=True)
+    _assert_same_rows(frame, _one_shot(student_dir, src, tmp_path / "one.parquet"))
 
 
 def test_resume_refuses_parts_of_another_run(student_dir: Path, tmp_path: Path) -> None:
@@ -116,15 +160,14 @@ def test_resume_refuses_parts_of_another_run(student_dir: Path, tmp_path: Path) 
         _cli(student_dir, src, out, "--chunk-rows", "4")
 
 
-def test_featurize_dask_matches_featurizer(student_dir: Path) -> None:
+def test_featurize_dask_matches_featurizer(student_dir: Path, tmp_path: Path) -> None:
     import dask
     import dask.dataframe as dd
 
     from molmtd import featurize_dask
 
-    frame = dd.from_pandas(
-        pd.DataFrame({"smiles": INPUTS, "id": range(len(INPUTS))}), npartitions=3
-    )
+    table = pd.DataFrame({"smiles": INPUTS, "id": range(len(INPUTS))})
+    frame = dd.from_pandas(table, npartitions=3)
     lazy = featurize_dask(frame, model=student_dir, precision="float32")
     with dask.config.set(scheduler="synchronous"):
         got = lazy.compute()
@@ -133,6 +176,11 @@ def test_featurize_dask_matches_featurizer(student_dir: Path) -> None:
     np.testing.assert_array_equal(got["valid"].to_numpy(), valid)
     rows = got[[f"molmtd{i}" for i in range(16)]].to_numpy(np.float32)
     np.testing.assert_allclose(rows, ref, rtol=1e-5, atol=1e-6, equal_nan=True)
+    assert lazy.dtypes.equals(got.dtypes)  # the declared meta is what the partitions return
+    src = tmp_path / "in.parquet"
+    table.to_parquet(src, index=False)
+    one_shot = _one_shot(student_dir, src, tmp_path / "one.parquet")
+    _assert_same_rows(got.reset_index(drop=True), one_shot)
 
 
 @pytest.mark.slow
@@ -149,3 +197,5 @@ def test_featurize_on_a_local_cluster_with_two_workers(student_dir: Path, tmp_pa
     np.testing.assert_array_equal(frame["valid"].to_numpy(), np.tile(valid, 5))
     rows = frame[[f"molmtd{i}" for i in range(16)]].to_numpy(np.float32)
     np.testing.assert_allclose(rows, np.tile(ref, (5, 1)), rtol=1e-5, atol=1e-6, equal_nan=True)
+    one_shot = _one_shot(student_dir, src, tmp_path / "one.parquet")
+    _assert_same_rows(frame.reset_index(drop=True), one_shot)
