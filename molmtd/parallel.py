@@ -110,7 +110,7 @@ def run_large(args: argparse.Namespace) -> int:
 def _write_sidecar(args: argparse.Namespace, record: dict[str, Any], rows: int | None) -> Path:
     """Provenance of a streamed or Dask output as a JSON sidecar (never rewrites the data)."""
     from molmtd.provenance import sidecar_path, stamped
-    from molmtd.training.checkpoint import write_json
+    from molmtd.utils import write_json
 
     side = sidecar_path(Path(args.output))
     write_json(side, stamped({**record, "input": str(args.input), "rows": rows}))

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from molmtd.featurize_cli import _guess_smiles_column, embedding_frame
-from molmtd.training.checkpoint import write_json
+from molmtd.utils import atomic_open, write_json
 
 DEFAULT_CHUNK_ROWS = 20_000
 # The columns a part holds; recorded in the manifest so that parts written by an older
@@ -132,9 +132,8 @@ def featurize_file(
         frame = embedding_frame(
             table.reset_index(drop=True), emb, featurizer.valid_mask_, featurizer.domain_score_
         )
-        tmp = part.with_suffix(".tmp")
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, part)
+        with atomic_open(part) as fh:
+            frame.to_parquet(fh, index=False)
         if progress:
             print(f"part {i}: {len(frame)} rows", flush=True)
     rows, invalid = _join(parts, n_parts, output)

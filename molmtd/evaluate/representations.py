@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from molmtd.errors import UserError
-from molmtd.utils import config_hash, rdkit_quiet
+from molmtd.utils import atomic_save_npy, config_hash, rdkit_quiet, write_json
 
 log = logging.getLogger(__name__)
 
@@ -380,15 +380,9 @@ def cached_embed(
     if Xu.shape[0] != len(uniq) or mu.shape != (len(uniq),):
         raise ValueError(f"{rep.name}: embed returned {Xu.shape}/{mu.shape} for {len(uniq)} rows")
     X, mask = Xu[inverse], mu[inverse]
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".tmp{os.getpid()}"
-    np.save(f"{tmp}X.npy", X)
-    np.save(f"{tmp}m.npy", mask)
-    os.replace(f"{tmp}X.npy", x_path)
-    os.replace(f"{tmp}m.npy", m_path)
-    meta_path.write_text(
-        json.dumps({"rep": rep.name, "config": rep.config, "dataset": dataset_key,
-                    "rows": len(smiles), "rows_sha256": rows_digest,
-                    "n_invalid": int((~mask).sum())}, default=str, indent=1)
-    )  # fmt: skip
+    atomic_save_npy(x_path, X)
+    atomic_save_npy(m_path, mask)
+    meta = {"rep": rep.name, "config": rep.config, "dataset": dataset_key, "rows": len(smiles),
+            "rows_sha256": rows_digest, "n_invalid": int((~mask).sum())}  # fmt: skip
+    write_json(meta_path, meta, indent=1, sort_keys=False)  # last: marks the cache complete
     return X, mask, False

@@ -26,7 +26,6 @@ from molmtd.store.format import (
     DEFAULT_CHUNK_SIZE,
     ConfigMismatchError,
     StoreError,
-    atomic_write_bytes,
     now,
     package_versions,
     teacher_config,
@@ -34,7 +33,7 @@ from molmtd.store.format import (
 )
 from molmtd.store.teacher_store import TeacherStore
 from molmtd.store.worker import embed_chunk
-from molmtd.utils import config_hash, rdkit_quiet, stable_json
+from molmtd.utils import atomic_write_bytes, config_hash, rdkit_quiet, stable_json
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ Layout of a store directory (format version 1)::
         chunks/c000000.json         # chunk commit marker: rows covered, failures, timings
 
 A chunk is committed when its ``.json`` exists. Each of the three files is written to a
-temporary name and moved into place with :func:`os.replace` (atomic on POSIX), the ``.json``
-last, so a build killed at any point (``kill -9`` included) leaves only whole chunks; a
-rerun recomputes the chunks without a marker and nothing else. Reads memory-map the ``.npy``
-chunks (:func:`numpy.load` with ``mmap_mode="r"``), so a training batch of random rows touches
-only the pages it needs.
+temporary name, fsynced and moved into place with :func:`os.replace` (atomic on POSIX;
+:func:`molmtd.utils.atomic_open`), the ``.json`` last, so a build killed at any point
+(``kill -9`` included) leaves only whole chunks; a rerun recomputes the chunks without a
+marker and nothing else. Reads memory-map the ``.npy`` chunks (:func:`numpy.load` with
+``mmap_mode="r"``), so a training batch of random rows touches only the pages it needs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import contextlib
 import datetime as _dt
 import json
 import logging
-import os
 import platform
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -39,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from molmtd.utils import json_default, rdkit_quiet, stable_json
+from molmtd.utils import atomic_open, json_default, rdkit_quiet, stable_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -100,22 +99,9 @@ def teacher_config(teacher: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, default=json_default).encode())
-
-
-def atomic_save_npy(path: Path, arr: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        np.save(fh, arr, allow_pickle=False)
-    os.replace(tmp, path)
+def write_store_json(path: Path, obj: Any) -> None:
+    """A store's JSON file (manifest, chunk record), atomically: NumPy values as numbers."""
+    write_json(path, obj, default=json_default, indent=1, sort_keys=False)
 
 
 def teacher_dir(store_path: Path, name: str) -> Path:
@@ -207,9 +193,8 @@ def write_new_store(
             "valid": valid,
         }
     )
-    tmp = path / ".index.parquet.tmp"
-    index.to_parquet(tmp, index=False)
-    os.replace(tmp, path / "index.parquet")
+    with atomic_open(path / "index.parquet") as fh:
+        index.to_parquet(fh, index=False)
     manifest = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -228,4 +213,4 @@ def write_new_store(
         "packages": package_versions(),
         "teachers": {},
     }
-    atomic_write_json(path / "manifest.json", manifest)  # written last: marks a store
+    write_store_json(path / "manifest.json", manifest)  # written last: marks a store

@@ -24,15 +24,14 @@ from molmtd.store.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     StoreError,
-    atomic_save_npy,
-    atomic_write_json,
     chunk_paths,
     index_keys,
     teacher_dir,
     write_new_store,
+    write_store_json,
 )
 from molmtd.store.stats import summarize_chunks
-from molmtd.utils import rdkit_quiet
+from molmtd.utils import atomic_save_npy, rdkit_quiet
 
 
 class TeacherStore:
@@ -140,7 +139,7 @@ class TeacherStore:
             try:
                 manifest = self._read_manifest()
                 yield manifest
-                atomic_write_json(self.path / "manifest.json", manifest)
+                write_store_json(self.path / "manifest.json", manifest)
                 self._manifest = manifest
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -248,7 +247,7 @@ class TeacherStore:
         self._mmaps.pop((name, chunk), None)
         atomic_save_npy(data_p, x)
         atomic_save_npy(mask_p, mask)
-        atomic_write_json(meta_p, meta)
+        write_store_json(meta_p, meta)
 
     def _chunk_arrays(self, name: str, chunk: int) -> tuple[np.ndarray, np.ndarray] | None:
         key = (name, chunk)

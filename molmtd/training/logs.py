@@ -6,12 +6,11 @@ Imports only the standard library, pandas/matplotlib (lazily) and molmtd's atomi
 from __future__ import annotations
 
 import csv
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-from molmtd.training.checkpoint import atomic_write_text
+from molmtd.utils import atomic_open, atomic_write_text
 
 
 class CsvLog:
@@ -95,7 +94,6 @@ def plot_curves(log_csv: Path, out_png: Path) -> Path | None:
         axes[0, 1].set(xlabel="step", ylabel="I(T_k; S) estimate (nats)", title="H(T_k) - NLL_k")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
-    tmp = Path(out_png).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, out_png)
+    with atomic_open(out_png) as fh:
+        fig.savefig(fh, dpi=100, format="png")
     return Path(out_png)

@@ -24,18 +24,16 @@ from molmtd.backbones.base import build_backbone
 from molmtd.loss import build_loss, infer_likelihoods
 from molmtd.training.checkpoint import (
     CheckpointManager,
-    atomic_write_text,
     export_student,
     git_commit,
     load_checkpoint,
     model_tensors,
     split_tensors,
-    write_json,
 )
 from molmtd.training.config import TrainConfig
 from molmtd.training.data import BatchDataset, EpochBatches, TargetSource, split_indices, to_device
 from molmtd.training.logs import CsvLog, plot_curves
-from molmtd.utils import seed_everything
+from molmtd.utils import atomic_write_text, seed_everything, write_json
 
 
 def _adamw(params: Iterable[nn.Parameter], **kwargs: Any) -> torch.optim.AdamW:
