@@ -8,7 +8,7 @@ every listed representation has. This is how the
 shipped default model is chosen among candidate students::
 
     python benchmarks/valid_ranks.py benchmarks/results/tdc_admet/results_mlp.csv \\
-        --reps student:moses20k-gine-bnll,student:runs/zinc200k-bnll [--out FILE.md]
+        --reps student:zinc200k-gine-bnll,student:runs/zinc200k-mse [--out FILE.md]
 """
 
 from __future__ import annotations

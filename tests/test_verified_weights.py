@@ -53,7 +53,7 @@ def test_tampered_weights_name_file_and_both_hashes(tmp_path: Path) -> None:
 
 def test_tampered_copy_of_a_shipped_model_is_caught(tmp_path: Path) -> None:
     copy = tmp_path / "copy"
-    shutil.copytree(MODELS_DIR / "moses20k-gine-bnll", copy)
+    shutil.copytree(MODELS_DIR / "zinc200k-gine-fp-bnll", copy)
     _flip_byte(copy / "model.safetensors", 5000)
     with pytest.raises(ModelFileError, match=r"sha256 of .*model\.safetensors is [0-9a-f]{64}"):
         load_model(copy)
