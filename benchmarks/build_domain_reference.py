@@ -1,7 +1,7 @@
 """Build a shipped model's applicability-domain reference (``domain.safetensors``).
 
     MOLMTD_DATA_DIR=/work/shared/data python benchmarks/build_domain_reference.py \
-        --model zinc200k-gine-bnll --n 2000 --k 5 --components 32
+        --model zinc200k-gine-fp-bnll --n 2000 --k 5 --components 32
 
 Embeds the first ``--n`` molecules of the seeded ZINC250k permutation that the model's
 pre-training subset was drawn from (``load_corpus("zinc250k", n, seed=0)``, a subset of

@@ -12,7 +12,7 @@ how many tasks its seed-mean score is better than each other representation's. T
 
 (without ``--exclude``: the tasks that e3fp has); its "better on n of 22 tasks" counts come
 from ``python benchmarks/compare_reps.py benchmarks/results/tdc_admet/results_mlp.csv --rep
-student:zinc200k-gine-bnll``.
+student:zinc200k-gine-bnll`` (the default of that time).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def paired_differences(results: pd.DataFrame, base: str, other: str) -> pd.DataF
         python benchmarks/compare_reps.py benchmarks/results/tdc_admet/results_mlp.csv \\
             benchmarks/results/bfloat16/tdc_admet/results_mlp.csv \\
             --tasks-of benchmarks/results/bfloat16/tdc_admet/results_mlp.csv \\
-            --paired student:zinc200k-gine-bnll,student-bf16:zinc200k-gine-bnll
+            --paired student:zinc200k-gine-fp-bnll,student-bf16:zinc200k-gine-fp-bnll
     """
     keyed = results.set_index(["task", "seed", "rep"])["score"].unstack("rep")
     diff = (keyed[other] - keyed[base]).dropna().groupby(level="task")

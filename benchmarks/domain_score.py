@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = table.groupby("candidate")[["spearman", "q5_over_q1"]].mean().round(3)
     minutes = (time.perf_counter() - start) / 60
     text = (
-        f"# Domain score vs held-out error ({args.model})\n\n"
+        f"# Domain score vs held-out error ({args.model}: {feat.provenance_['model']}, "
+        f"weights sha256 {feat.provenance_['weights_sha256'][:12]})\n\n"
         f"Command: `python benchmarks/domain_score.py --tasks {args.tasks} --model {args.model} "
         f"--n-reference {args.n_reference} --seed {args.seed}`; {minutes:.1f} min on 2 shared, "
         f"loaded CPU cores.\n\n## Per task\n\n{table.round(3).to_markdown(index=False)}\n\n"
