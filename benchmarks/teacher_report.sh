@@ -9,7 +9,7 @@
 set -euo pipefail
 STORE=${STORE:-stores/heldout3k}
 OUT=${OUT:-benchmarks/results/teacher_report}
-MODELS=${MODELS:-student:zinc200k-gine-bnll,student:zinc200k-gine-fp-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k}
+MODELS=${MODELS:-student:zinc200k-gine-fp-mse,student:zinc200k-gine-fp-bnll,random-student:zinc200k}
 mkdir -p "$(dirname "$STORE")"
 if [ ! -f "$STORE.smi" ]; then
   python - "$STORE.smi" <<'PY'
