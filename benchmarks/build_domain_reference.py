@@ -20,6 +20,7 @@ from molmtd.data.corpus import load_corpus
 from molmtd.domain import DOMAIN_FILE, DomainReference
 from molmtd.featurizer import Featurizer
 from molmtd.models import CARD_FILE, model_dir, sha256_file
+from molmtd.utils import write_json
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "benchmark": "benchmarks/results/domain_score/domain_score.md",
     }
-    card_path.write_text(json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
+    write_json(card_path, card)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), scale {reference.scale:.4f}")
     return 0
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from molmtd.errors import UserError
+from molmtd.utils import write_json
 
 MODELS_DIR = Path(__file__).resolve().parent
 WEIGHTS_FILE = "model.safetensors"
@@ -300,7 +301,7 @@ def ship_model(
         "sha256": sha256_file(dest / WEIGHTS_FILE),
         "licence": "MIT (weights produced by this project's recipe)",
     }
-    (dest / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
+    write_json(dest / CARD_FILE, card)
     if make_default:
         (MODELS_DIR / DEFAULT_FILE).write_text(name + "\n")
     return dest
