@@ -9,13 +9,16 @@ Writes two blocks into ``molmtd/models/NAME/card.json`` (the rest of the card, w
 - ``benchmark``: the model's mean test rank among every representation of the full TDC ADMET
   table, its win/tie/loss against ECFP4, and the mean *validation* rank among the candidate
   students it was chosen from (``benchmarks/valid_ranks.py``'s numbers), read from
-  ``benchmarks/results/tdc_admet/results_mlp.csv`` (``bash benchmarks/tdc_suite.sh``).
+  ``benchmarks/results/tdc_admet/results_mlp.csv`` (``bash benchmarks/tdc_suite.sh``); under
+  ``other_suites``, its mean rank and win/tie/loss in the paper protocol and MoleculeNet
+  results that hold it (``paper_suite.sh``, ``moleculenet_suite.sh``).
 
-Every number comes from the CSVs; only the one-line verdict is prose::
+Every number comes from the CSVs (the teacher report's command from the ``report.md`` beside
+its ``probe.csv``); only the one-line verdict is prose::
 
-    python benchmarks/model_card.py zinc200k-gine-gauss2 \\
-        --candidates student:zinc200k-gine-gauss2,student:runs/zinc200k-gauss2-mse \\
-        --verdict "Default model: ..."
+    python benchmarks/model_card.py zinc200k-gine-fp-mse \\
+        --candidates student:zinc200k-gine-fp-bnll,student:runs/zinc200k-mse,... \\
+        --probe benchmarks/results/teacher_report/issue16/probe.csv --verdict "Default model: ..."
 """
 
 from __future__ import annotations
@@ -28,9 +31,30 @@ import pandas as pd
 
 from molmtd.evaluate.report import mean_ranks, summarize, validation_rank_table, win_tie_loss
 from molmtd.models import CARD_FILE, MODELS_DIR
+from molmtd.utils import write_json
 
 RESULTS = Path("benchmarks/results")
 CONTROL = "random-student:zinc200k"
+OTHER_SUITES = {
+    "paper": (
+        "bash benchmarks/paper_suite.sh",
+        "28 TDC ADMET/Tox sets (molalkit CSVs), random 80/10/10 split per seed, MLP head, seeds 1-5",
+    ),
+    "moleculenet": (
+        "bash benchmarks/moleculenet_suite.sh",
+        "9 MoleculeNet sets, scaffold split 80/10/10, MLP head, seeds 1-5",
+    ),
+}
+
+
+def report_command(probe_csv: Path) -> str:
+    """The command line recorded in the teacher report beside ``probe_csv``."""
+    report = probe_csv.parent / "report.md"
+    if report.is_file():
+        for line in report.read_text().splitlines():
+            if line.startswith("Command: `"):
+                return line.removeprefix("Command: `").rstrip("`")
+    return "bash benchmarks/teacher_report.sh"
 
 
 def teacher_report_block(probe_csv: Path, rep: str, control: str = CONTROL) -> dict:
@@ -44,7 +68,7 @@ def teacher_report_block(probe_csv: Path, rep: str, control: str = CONTROL) -> d
         "what": "held-out linear-probe R² of each teacher from the frozen embedding (pooled over "
         "z-scored dimensions), next to a random-init student of the same architecture",
         "data": "3,000 held-out ZINC250k molecules (200,000-202,999 of the seed-0 permutation)",
-        "command": "bash benchmarks/teacher_report.sh",
+        "command": report_command(probe_csv),
         "results": str(probe_csv.parent) + "/",
         "r2": {
             t: {
@@ -76,8 +100,32 @@ def benchmark_block(results_csv: Path, rep: str, candidates: list[str], verdict:
         "mean_rank": float(ranks[rep]),
         "win_tie_loss_vs_ecfp": [int(x) for x in wtl.loc[rep, ["win", "tie", "loss"]]],
         "mean_validation_rank_among_candidates": valid.to_dict(),
+        "other_suites": other_suites_block(results_csv.parents[1], rep),
         "verdict": verdict,
     }
+
+
+def other_suites_block(results_dir: Path, rep: str) -> dict:
+    """Mean rank (and rdkit2d's) and win/tie/loss vs ECFP4 in each other suite holding ``rep``."""
+    block = {}
+    for suite, (command, protocol) in OTHER_SUITES.items():
+        csv = results_dir / suite / "results_mlp.csv"
+        if not csv.is_file():
+            continue
+        summary = summarize(pd.read_csv(csv))
+        ranks = mean_ranks(summary).round(2)
+        if rep not in ranks:
+            continue
+        wtl = win_tie_loss(summary, reference="ecfp").set_index("rep")
+        block[suite] = {
+            "command": command,
+            "protocol": protocol,
+            f"mean_rank_of_{len(ranks)}": float(ranks[rep]),
+            "rdkit2d": float(ranks["rdkit2d"]) if "rdkit2d" in ranks else None,
+            "win_tie_loss_vs_ecfp": [int(x) for x in wtl.loc[rep, ["win", "tie", "loss"]]],
+            "results": str(csv.parent / "report_mlp.md"),
+        }
+    return block
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     card = json.loads(path.read_text())
     card["teacher_report"] = teacher_report_block(args.probe, rep)
     card["benchmark"] = benchmark_block(args.results, rep, candidates, args.verdict)
-    path.write_text(json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
+    write_json(path, card)
     print(f"wrote {path}")
     return 0
 
