@@ -15,6 +15,8 @@ Spec strings (``--reps``):
   name: the resolved model name and its weights' sha256);
 - ``student-bf16:PATH``: the same student with ``Featurizer(precision="bfloat16")`` (its
   forward pass in bfloat16), to measure what the faster precision costs downstream;
+- ``student-int8:PATH``: the same with ``Featurizer(precision="int8")`` (int8 dynamically
+  quantised linear layers), for the same check;
 - ``random-student[:CONFIG]``: a randomly initialised student of the same architecture
   (the control), through ``molmtd.featurizer.random_featurizer(config)``;
 - any of these with ``@none``, ``@largest_fragment`` or ``@parent`` appended
@@ -307,6 +309,8 @@ def get_representation(spec: str) -> Any:
         return StudentRep(spec.split(":", 1)[1], spec)
     if spec.startswith("student-bf16:"):
         return StudentRep(spec.split(":", 1)[1], spec, precision="bfloat16")
+    if spec.startswith("student-int8:"):
+        return StudentRep(spec.split(":", 1)[1], spec, precision="int8")
     if spec == "random-student" or spec.startswith("random-student:"):
         cfg = spec.split(":", 1)[1] if ":" in spec else None
         return RandomStudentRep(cfg, spec)
