@@ -530,9 +530,10 @@ def _featurise_chunk(
     """
     from rdkit import Chem
 
-    from molmtd.backbones.features import canonical_mol_to_graph
+    from molmtd.backbones.features import canonical_mol, mols_to_graphs
 
-    results: list[dict[str, np.ndarray] | _Rejected] = []
+    results: list[dict[str, np.ndarray] | _Rejected | None] = []
+    mols: list[Any] = []  # the molecules to featurise, for the results that are None
     with rdkit_quiet():
         for item in items:
             is_mol = isinstance(item, Chem.Mol)
@@ -546,12 +547,21 @@ def _featurise_chunk(
                 continue
             try:
                 # a standardised molecule is no longer what its SMILES says: round-trip it
-                results.append(
-                    canonical_mol_to_graph(mol, None if is_mol or mol is not parsed else item)
-                )
+                mols.append(canonical_mol(mol, None if is_mol or mol is not parsed else item))
             except Exception as err:  # RDKit raises several types; report, don't crash
                 results.append(_Rejected(unparsable=False, detail=str(err)))
-    return results
+                continue
+            results.append(None)
+        graphs = iter(mols_to_graphs(mols))
+    return [
+        result if result is not None else _graph_or_rejected(next(graphs)) for result in results
+    ]
+
+
+def _graph_or_rejected(
+    graph: dict[str, np.ndarray] | Exception,
+) -> dict[str, np.ndarray] | _Rejected:
+    return _Rejected(unparsable=False, detail=str(graph)) if isinstance(graph, Exception) else graph
 
 
 @contextlib.contextmanager

@@ -3,13 +3,15 @@
 :func:`mol_to_graph` produces exactly the integer features of ``ogb.utils.smiles2graph``
 (9 atom features, 3 bond features, both edge directions) but with dictionary look-ups
 instead of ``list.index`` and compact dtypes (and without importing ``ogb``), so it is faster and a cached graph costs
-about 1 kB. :class:`GraphCollator` turns a list of SMILES (or RDKit ``Mol``) into a PyG
+about 1 kB. :func:`mols_to_graphs` gives the same graphs for many molecules at once, read from
+RDKit's binary records (:mod:`molmtd.backbones.pickle_graphs`). :class:`GraphCollator` turns a list of SMILES (or RDKit ``Mol``) into a PyG
 ``Batch``; it is a small picklable object meant to run inside DataLoader workers, and keeps
 an LRU cache of featurised graphs so later epochs skip RDKit.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -135,22 +137,8 @@ def smiles_to_graph(item: Any, index: int = 0, quiet: bool = True) -> dict[str, 
     """
     from rdkit import Chem
 
-    if isinstance(item, Chem.Mol):
-        mol = item
-    elif isinstance(item, str):
-        if quiet:
-            with rdkit_quiet():
-                mol = Chem.MolFromSmiles(item)
-        else:
-            mol = Chem.MolFromSmiles(item)
-    else:
-        raise ValueError(
-            f"item at index {index} is not a SMILES string or RDKit Mol: {type(item).__name__} {item!r}"
-        )
-    if mol is None:
-        raise ValueError(f"could not parse SMILES at index {index}: {item!r}")
-    if mol.GetNumAtoms() == 0:
-        raise ValueError(f"molecule at index {index} has no atoms: {item!r}")
+    with rdkit_quiet() if quiet else contextlib.nullcontext():
+        mol = _parsed(item, index, Chem)
     return mol_to_graph(mol)
 
 
@@ -183,12 +171,12 @@ def _order_dependent_stereo(mol: Any) -> bool:
     return any(bond.GetStereo() not in order_free for bond in mol.GetBonds())
 
 
-def canonical_mol_to_graph(mol: Any, smiles: str | None = None) -> dict[str, np.ndarray]:
-    """Featurise ``mol`` as :func:`smiles_to_graph` featurises its canonical SMILES.
+def canonical_mol(mol: Any, smiles: str | None = None) -> Any:
+    """``mol``, or its canonical SMILES parsed back where its atom order matters.
 
-    Equals ``smiles_to_graph(Chem.MolToSmiles(mol))`` up to atom order, so a molecule gets
-    the same graph however its SMILES was written, while skipping the SMILES round trip
-    when it cannot change the features (no order-dependent stereo flags).
+    A molecule then gets the same graph however its SMILES was written, while the SMILES
+    round trip is skipped when it cannot change the features (no order-dependent stereo
+    flags).
 
     Parameters
     ----------
@@ -207,13 +195,44 @@ def canonical_mol_to_graph(mol: Any, smiles: str | None = None) -> dict[str, np.
     from rdkit import Chem
 
     if smiles is not None and not (_may_carry_stereo(smiles) and _order_dependent_stereo(mol)):
-        return mol_to_graph(mol)
+        return mol
     canonical = Chem.MolToSmiles(mol)
     if canonical != smiles:
         mol = Chem.MolFromSmiles(canonical)
         if mol is None or mol.GetNumAtoms() == 0:
             raise ValueError(f"its canonical SMILES {canonical!r} does not parse back")
-    return mol_to_graph(mol)
+    return mol
+
+
+def canonical_mol_to_graph(mol: Any, smiles: str | None = None) -> dict[str, np.ndarray]:
+    """Featurise ``mol`` as :func:`smiles_to_graph` featurises its canonical SMILES.
+
+    Equals ``smiles_to_graph(Chem.MolToSmiles(mol))`` up to atom order; see
+    :func:`canonical_mol` for ``smiles`` and the errors.
+    """
+    return mol_to_graph(canonical_mol(mol, smiles))
+
+
+def mols_to_graphs(mols: Sequence[Any]) -> list[dict[str, np.ndarray] | Exception]:
+    """Featurise many molecules: :func:`mol_to_graph`'s graphs, decoded in one batch.
+
+    Most molecules are read from their RDKit binary records
+    (:mod:`molmtd.backbones.pickle_graphs`, several times faster); those the decoder
+    declines go through :func:`mol_to_graph`. A molecule that cannot be featurised gets the
+    exception ``mol_to_graph`` raised in its place, so one bad molecule fails only itself.
+    """
+    from molmtd.backbones.pickle_graphs import decode_graphs
+
+    out: list[dict[str, np.ndarray] | Exception] = []
+    for mol, graph in zip(mols, decode_graphs(mols)):
+        if graph is None:
+            try:
+                graph = mol_to_graph(mol)
+            except Exception as err:  # RDKit raises several types; report per molecule
+                out.append(err)
+                continue
+        out.append(graph)
+    return out
 
 
 def batch_graphs(graphs: Sequence[dict[str, np.ndarray]]) -> Any:
@@ -262,17 +281,39 @@ class GraphCollator:
 
     def graph(self, item: Any, index: int = 0) -> dict[str, np.ndarray]:
         """Featurised graph of one item (from the cache when possible)."""
-        if self.cache_size <= 0 or not isinstance(item, str):
-            return smiles_to_graph(item, index, quiet=False)
-        cached = self._cache.get(item)
-        if cached is not None:
-            self._cache.move_to_end(item)
-            return cached
-        graph = smiles_to_graph(item, index, quiet=False)
-        self._cache[item] = graph
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return graph
+        return self.graphs([item], index)[0]
+
+    def graphs(self, items: Sequence[Any], start: int = 0) -> list[dict[str, np.ndarray]]:
+        """Featurised graphs of ``items``: cached ones reused, the others decoded in one batch.
+
+        Raises ``ValueError`` naming the first item (index counted from ``start``) that is
+        not a molecule.
+        """
+        from rdkit import Chem
+
+        out: list[dict[str, np.ndarray] | None] = [None] * len(items)
+        missing: list[int] = []
+        mols: list[Any] = []
+        for i, item in enumerate(items):
+            cached = (
+                self._cache.get(item) if self.cache_size > 0 and isinstance(item, str) else None
+            )
+            if cached is not None:
+                self._cache.move_to_end(item)
+                out[i] = cached
+                continue
+            missing.append(i)
+            mols.append(_parsed(item, start + i, Chem))
+        for i, graph in zip(missing, mols_to_graphs(mols)):
+            if isinstance(graph, Exception):
+                raise graph
+            out[i] = graph
+            item = items[i]
+            if self.cache_size > 0 and isinstance(item, str):
+                self._cache[item] = graph
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return out  # type: ignore[return-value]
 
     def __call__(self, items: Sequence[Any], start: int = 0) -> Any:
         """Featurise and batch ``items``; error messages count indices from ``start``."""
@@ -281,8 +322,25 @@ class GraphCollator:
         if len(items) == 0:
             raise ValueError("cannot collate an empty batch")
         with rdkit_quiet():
-            graphs = [self.graph(item, start + i) for i, item in enumerate(items)]
+            graphs = self.graphs(items, start)
         return batch_graphs(graphs)
+
+
+def _parsed(item: Any, index: int, chem: Any) -> Any:
+    """``item`` as a ``Mol`` with atoms, or ``ValueError`` naming it (as :func:`smiles_to_graph`)."""
+    if isinstance(item, chem.Mol):
+        mol = item
+    elif isinstance(item, str):
+        mol = chem.MolFromSmiles(item)
+    else:
+        raise ValueError(
+            f"item at index {index} is not a SMILES string or RDKit Mol: {type(item).__name__} {item!r}"
+        )
+    if mol is None:
+        raise ValueError(f"could not parse SMILES at index {index}: {item!r}")
+    if mol.GetNumAtoms() == 0:
+        raise ValueError(f"molecule at index {index} has no atoms: {item!r}")
+    return mol
 
 
 class FeatureEncoder(torch.nn.Module):
