@@ -196,7 +196,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         choices=get_args(Precision),
         default="auto",
         help="auto (default): bfloat16 on CPUs with AVX512-BF16/AMX (rows within ~0.5%%), "
-        "else float32",
+        "else float32; int8: linear layers quantised (lossy, rows ~5%% off, CPU only)",
     )
     parser.add_argument(
         "--backend",

@@ -214,7 +214,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
         if int(self.batch_size) < 1 or int(self.n_jobs) < 1:
             raise ValueError("batch_size and n_jobs must be >= 1")
         if self.backend == "onnx" and self.precision in ("bfloat16", "int8"):
-            raise ValueError("backend='onnx' runs in float32: use precision='auto' or 'float32'")
+            raise ValueError(
+                f"backend='onnx' runs in float32, not precision={self.precision!r}: "
+                "use precision='auto' or 'float32'"
+            )
         if self.precision == "int8" and (
             self.backend != "torch" or not str(self.device).startswith("cpu")
         ):

@@ -267,6 +267,27 @@ def test_bfloat16_rows_are_close_to_float32_and_keep_the_contract(student_dir: P
     assert relative.max() < 0.02
 
 
+def test_int8_rows_are_close_to_float32_and_keep_the_contract(student_dir: Path) -> None:
+    inputs = [*SMILES * 3, "not_a_smiles"]
+    exact = Featurizer(model=student_dir, on_error="nan", precision="float32").transform(inputs)
+    feat = Featurizer(model=student_dir, on_error="nan", precision="int8")
+    quantised = feat.transform(inputs)
+    assert feat.precision_ == "int8"
+    assert quantised.dtype == np.float32 and quantised.shape == exact.shape
+    assert feat.valid_mask_.tolist() == [True] * 15 + [False]
+    a, b = exact[:-1], quantised[:-1]
+    assert not np.array_equal(a, b)  # the linear layers really ran in int8
+    relative = np.linalg.norm(a - b, axis=1) / np.linalg.norm(a, axis=1)
+    assert relative.max() < 0.15
+    # the loaded float32 model is left as it was
+    np.testing.assert_array_equal(
+        Featurizer(model=student_dir, on_error="nan", precision="float32").transform(inputs), exact
+    )
+    for options in ({"backend": "onnx"}, {"backend": "compile"}, {"device": "cuda"}):
+        with pytest.raises(ValueError, match="int8"):
+            Featurizer(model=student_dir, precision="int8", **options).transform(SMILES)
+
+
 def test_unknown_precision_is_named(student_dir: Path) -> None:
     with pytest.raises(ValueError, match="'float16'"):
         Featurizer(model=student_dir, precision="float16").transform(SMILES)  # type: ignore[arg-type]
