@@ -4,7 +4,7 @@
 
 The student is timed end to end through ``Featurizer`` (parsing, graph featurisation, forward
 pass), in float32, with ``precision="bfloat16"`` (how far its rows are from float32 goes
-to ``bfloat16_rows.csv``) and with the default ``precision="auto"`` (the row names what it
+to ``bfloat16_rows.csv``), with ``precision="int8"`` and with the default ``precision="auto"`` (the row names what it
 chose on this CPU; the ``cpu`` column names the CPU and its flags); the teacher stack is every teacher the shipped model was distilled
 from, run one after another on one process (3D teachers share one conformer per molecule).
 Writes ``benchmarks/results/featurize_throughput.csv``.
@@ -78,7 +78,8 @@ def main() -> None:
     smiles = list(load_corpus("moses-test", n=args.n, seed=1))
     name = model_dir(args.model, verify=False).name  # resolves "default"
     rows, embedded = [], {}
-    for n_jobs, precision in ((1, "float32"), (2, "float32"), (2, "bfloat16"), (2, "auto")):
+    variants = ((1, "float32"), (2, "float32"), (2, "bfloat16"), (2, "int8"), (2, "auto"))
+    for n_jobs, precision in variants:
         feat = Featurizer(
             model=name, n_jobs=n_jobs, batch_size=args.batch_size, precision=precision
         )

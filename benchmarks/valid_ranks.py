@@ -23,16 +23,19 @@ from molmtd.evaluate.report import validation_rank_table
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path, help="results CSV of molmtd benchmark")
+    parser.add_argument(
+        "results", type=Path, nargs="+", help="results CSVs of molmtd benchmark (concatenated)"
+    )
     parser.add_argument("--reps", required=True, help="comma-separated representations")
     parser.add_argument("--out", type=Path, help="also write the table as markdown here")
     args = parser.parse_args(argv)
     reps = [r.strip() for r in args.reps.split(",") if r.strip()]
-    ranks = validation_rank_table(pd.read_csv(args.results), reps)
+    results = pd.concat([pd.read_csv(p) for p in args.results], ignore_index=True)
+    ranks = validation_rank_table(results, reps)
     summary = ranks.mean().sort_values()
     lines = [
         f"Mean validation rank over {len(ranks)} tasks (1 = best of {len(reps)}; "
-        f"`python benchmarks/valid_ranks.py {args.results} --reps {args.reps}`)",
+        f"`python benchmarks/valid_ranks.py {' '.join(map(str, args.results))} --reps {args.reps}`)",
         "",
         "| representation | mean validation rank | tasks ranked first |",
         "|---|---|---|",
