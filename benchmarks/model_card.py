@@ -83,18 +83,34 @@ def teacher_report_block(probe_csv: Path, rep: str, control: str = CONTROL) -> d
     }
 
 
-def benchmark_block(results_csv: Path, rep: str, candidates: list[str], verdict: str) -> dict:
-    """Mean test rank over all representations and validation rank among ``candidates``."""
-    results = pd.read_csv(results_csv)
+def benchmark_block(
+    results_csv: Path,
+    rep: str,
+    candidates: list[str],
+    verdict: str,
+    extra: list[Path] | None = None,
+    extra_command: str | None = None,
+) -> dict:
+    """Mean test rank over all representations and validation rank among ``candidates``.
+
+    ``extra``: result CSVs of the same protocol kept outside the table (a model measured
+    after it), joined to it here; ``extra_command`` is how they were made.
+    """
+    extra = extra or []
+    results = pd.concat([pd.read_csv(p) for p in [results_csv, *extra]], ignore_index=True)
     summary = summarize(results)
     ranks = mean_ranks(summary).round(2)
     wtl = win_tie_loss(summary, reference="ecfp").set_index("rep")
     valid = validation_rank_table(results, candidates).mean().round(2)
+    command = "bash benchmarks/tdc_suite.sh"
+    if extra:
+        command += f"; this model's rows, beside the table: {extra_command}"
     return {
-        "command": "bash benchmarks/tdc_suite.sh",
+        "command": command,
         "protocol": "TDC ADMET group, all 22 tasks, official test sets, TDC scaffold train/valid "
         "split per seed, MLP head selected on valid, seeds 1-5",
         "results": str(results_csv.parent / "report_mlp.md"),
+        **({"results_of_this_model": [str(p) for p in extra]} if extra else {}),
         "this_model": rep,
         f"mean_rank_of_{len(ranks)}": ranks.to_dict(),
         "mean_rank": float(ranks[rep]),
@@ -135,15 +151,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verdict", required=True)
     parser.add_argument("--results", type=Path, default=RESULTS / "tdc_admet" / "results_mlp.csv")
     parser.add_argument("--probe", type=Path, default=RESULTS / "teacher_report" / "probe.csv")
+    parser.add_argument(
+        "--extra-results",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="result CSVs of the same protocol kept outside the table, ranked with it",
+    )
+    parser.add_argument("--extra-command", help="the command that wrote --extra-results")
+    parser.add_argument(
+        "--control", default=CONTROL, help="random-init control of the same architecture"
+    )
     args = parser.parse_args(argv)
+    if args.extra_results and not args.extra_command:
+        parser.error("--extra-results needs --extra-command")
     rep = f"student:{args.name}"
     candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
     if rep not in candidates:
         candidates.insert(0, rep)
     path = MODELS_DIR / args.name / CARD_FILE
     card = json.loads(path.read_text())
-    card["teacher_report"] = teacher_report_block(args.probe, rep)
-    card["benchmark"] = benchmark_block(args.results, rep, candidates, args.verdict)
+    card["teacher_report"] = teacher_report_block(args.probe, rep, args.control)
+    card["benchmark"] = benchmark_block(
+        args.results, rep, candidates, args.verdict, args.extra_results, args.extra_command
+    )
     write_json(path, card)
     print(f"wrote {path}")
     return 0

@@ -76,11 +76,13 @@ class Featurizer(TransformerMixin, BaseEstimator):
         (a few MB) in a CPU core's cache; on the CPU it embeds about 1.5x faster than 256,
         with the same output. On a GPU, larger batches are faster.
     n_jobs
-        Processes for featurisation. For graph students, ``n_jobs`` processes parse and
-        featurise the molecules (small inputs in-process), taking turns with the forward
-        pass; other students featurise in ``n_jobs - 1`` DataLoader workers. The forward
-        pass always uses torch's current thread count (``torch.set_num_threads``): more
-        threads help on an idle machine and stall on a loaded one, so that is left to you.
+        Processes. For graph students on the CPU, ``n_jobs`` processes (for inputs of at
+        least 512 molecules) each parse, featurise and embed chunks of 256 molecules with
+        one torch thread, so set it to the number of cores; with ``n_jobs=1`` the forward pass
+        uses torch's current thread count (``torch.set_num_threads``; more threads help on
+        an idle machine and stall on a loaded one). On a GPU, ``n_jobs`` processes parse and
+        featurise the molecules, taking turns with the forward pass in this process. Other
+        students featurise in ``n_jobs - 1`` DataLoader workers.
     precision
         ``"auto"`` (default): ``"bfloat16"`` on a CPU with AVX512-BF16 or AMX where a
         dozen reference molecules' rows stay within 2% (relative L2) of float32, else
@@ -260,40 +262,81 @@ class Featurizer(TransformerMixin, BaseEstimator):
     # -- graph students: parse once, featurise in a pool, forward in the main process -----
     def _transform_graphs(self, items: list[Any], backbone: Any) -> tuple[np.ndarray, np.ndarray]:
         """Embed ``items`` with a GNN backbone: (rows [N, d], valid mask [N])."""
-        import torch
-
-        from molmtd.training.inference import eval_mode
         from molmtd.utils import progress_bar as tqdm
 
         device = next(iter(backbone.parameters())).device
         out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
         valid = np.zeros(len(items), dtype=bool)
-        batch_size, n_jobs = int(self.batch_size), int(self.n_jobs)
+        n_jobs = int(self.n_jobs) if len(items) >= _MIN_POOL_ITEMS else 1
         starts = range(0, len(items), _CHUNK)
         chunks = [items[s : s + _CHUNK] for s in starts]
-        pool_jobs = n_jobs if len(items) >= _MIN_POOL_ITEMS else 1
-        pending: list[tuple[int, dict[str, np.ndarray]]] = []
+        if n_jobs > 1 and device.type == "cpu":
+            embedded = self._embedded_in_pool(chunks, n_jobs)
+        else:  # featurised by n_jobs processes, embedded here (a GPU stays in this process)
+            embedded = contextlib.nullcontext(
+                self._embed_featurised(featurised)
+                for featurised in _featurised_iter(chunks, n_jobs, self._standardize_mode())
+            )
         with (
             tqdm(total=len(items), desc="embed", unit="mol", disable=not self.verbose) as bar,
-            _featurised_chunks(chunks, pool_jobs, self._standardize_mode()) as results,
-            eval_mode(backbone),
-            torch.inference_mode(),
-            self._autocast(device),
+            embedded as results,
         ):
-            for start, chunk, featurised in zip(starts, chunks, results):
-                for row, (item, result) in enumerate(zip(chunk, featurised), start):
-                    if isinstance(result, _Rejected):
-                        self._reject(row, item, result)
-                    else:
-                        valid[row] = True
-                        pending.append((row, result))
-                while len(pending) >= batch_size:
-                    self._forward(backbone, pending[:batch_size], out, device)
-                    del pending[:batch_size]
+            for start, chunk, (rows, rejected) in zip(starts, chunks, results):
+                for offset, why in rejected:
+                    self._reject(start + offset, chunk[offset], why)
+                out[start : start + len(chunk)] = rows
+                valid[start : start + len(chunk)] = True
+                valid[[start + offset for offset, _ in rejected]] = False
                 bar.update(len(chunk))
-            if pending:
-                self._forward(backbone, pending, out, device)
         return out, valid
+
+    def _embed_featurised(
+        self, featurised: list[dict[str, np.ndarray] | _Rejected]
+    ) -> tuple[np.ndarray, list[tuple[int, _Rejected]]]:
+        """Rows of one featurised chunk (NaN where rejected) and its rejections by offset."""
+        import torch
+
+        from molmtd.training.inference import eval_mode
+
+        backbone = self._backbone()
+        device = next(iter(backbone.parameters())).device
+        rows = np.full((len(featurised), backbone.dim), np.nan, dtype=np.float32)
+        graphs = [(i, g) for i, g in enumerate(featurised) if not isinstance(g, _Rejected)]
+        rejected = [(i, g) for i, g in enumerate(featurised) if isinstance(g, _Rejected)]
+        batch_size = int(self.batch_size)
+        with eval_mode(backbone), torch.inference_mode(), self._autocast(device):
+            for b in range(0, len(graphs), batch_size):
+                self._forward(backbone, graphs[b : b + batch_size], rows, device)
+        return rows, rejected
+
+    def _embed_chunk(self, chunk: list[Any]) -> tuple[np.ndarray, list[tuple[int, _Rejected]]]:
+        """Parse, featurise and embed one chunk (what each pool process does)."""
+        return self._embed_featurised(_featurise_chunk(chunk, self._standardize_mode()))
+
+    @contextlib.contextmanager
+    def _embedded_in_pool(
+        self, chunks: list[list[Any]], n_jobs: int
+    ) -> Iterator[Iterator[tuple[np.ndarray, list[tuple[int, _Rejected]]]]]:
+        """``_embed_chunk`` of each chunk, in order, by ``n_jobs`` processes of one thread.
+
+        Data-parallel: each process parses, featurises and embeds whole chunks, so the
+        forward pass runs on every core at once without OpenMP threads (which stall when
+        oversubscribed). The pool is terminated when the block exits, also on error.
+        """
+        import multiprocessing
+        import sys
+
+        # resolved here, so that every process embeds with the same precision and model
+        backbone, _ = self._backbone(), self.precision_
+        if self.backend == "onnx":
+            self._onnx_student()  # exported once, here; each process opens its own session
+        elif self.precision_ == "int8":
+            self._quantised(backbone)
+        # fork (as torch's DataLoader does on Linux) shares the loaded weights; elsewhere
+        # each process loads them from this Featurizer's parameters
+        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+        with ctx.Pool(n_jobs, initializer=_init_embedding_process, initargs=(self,)) as pool:
+            yield pool.imap(_embed_in_process, chunks, chunksize=1)
 
     # -- backend="onnx" ------------------------------------------------------------------
     def _forward(
@@ -567,38 +610,47 @@ def _graph_or_rejected(
     return _Rejected(unparsable=False, detail=str(graph)) if isinstance(graph, Exception) else graph
 
 
-@contextlib.contextmanager
-def _featurised_chunks(
+def _featurised_iter(
     chunks: list[list[Any]], n_jobs: int, standardize: Standardize = "none"
-) -> Iterator[Iterator[list[dict[str, np.ndarray] | _Rejected]]]:
+) -> Iterator[list[dict[str, np.ndarray] | _Rejected]]:
     """Featurised chunks, in order: in-process (``n_jobs=1``) or from ``n_jobs`` processes.
 
-    The pool featurises ``_WAVE * n_jobs`` chunks at a time and then waits while the caller
-    embeds them, so memory stays bounded and featurisation never competes with the forward
-    pass's torch threads for cores (oversubscribed OpenMP threads stall at every barrier).
-    The pool is terminated when the block exits, also on error.
+    For a forward pass on a GPU. The pool featurises ``_WAVE * n_jobs`` chunks at a time and
+    then waits while the caller embeds them, so memory stays bounded.
     """
     if n_jobs <= 1 or len(chunks) <= 1:
-        yield (_featurise_chunk(chunk, standardize) for chunk in chunks)
+        yield from (_featurise_chunk(chunk, standardize) for chunk in chunks)
         return
+    import functools
     import multiprocessing
     import sys
 
-    # fork (as torch's DataLoader does on Linux) starts workers without re-importing anything.
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    with ctx.Pool(n_jobs) as pool:
-        yield _in_waves(pool, chunks, wave=_WAVE * n_jobs, standardize=standardize)
-
-
-def _in_waves(
-    pool: Any, chunks: list[list[Any]], wave: int, standardize: Standardize = "none"
-) -> Iterator[Any]:
-    """``_featurise_chunk`` of each chunk, in order, ``wave`` chunks per ``pool.map``."""
-    import functools
-
     work = functools.partial(_featurise_chunk, standardize=standardize)
-    for i in range(0, len(chunks), wave):
-        yield from pool.map(work, chunks[i : i + wave], chunksize=1)
+    wave = _WAVE * n_jobs
+    with ctx.Pool(n_jobs) as pool:
+        for i in range(0, len(chunks), wave):
+            yield from pool.map(work, chunks[i : i + wave], chunksize=1)
+
+
+_PROCESS_FEATURIZER: Featurizer | None = None
+
+
+def _init_embedding_process(featurizer: Featurizer) -> None:
+    """Pool initialiser: one torch thread, and this process's own ONNX Runtime session."""
+    import torch
+
+    global _PROCESS_FEATURIZER
+    torch.set_num_threads(1)
+    featurizer.__dict__.pop("_lazy_onnx", None)
+    featurizer.__dict__.pop("_lazy_compiled", None)  # compiled code is per process
+    _PROCESS_FEATURIZER = featurizer
+
+
+def _embed_in_process(chunk: list[Any]) -> tuple[np.ndarray, list[tuple[int, _Rejected]]]:
+    assert _PROCESS_FEATURIZER is not None, "called outside a pool made by _embedded_in_pool"
+    with rdkit_quiet():
+        return _PROCESS_FEATURIZER._embed_chunk(chunk)
 
 
 def _forward(
@@ -633,74 +685,3 @@ def _as_list(X: Any) -> list[Any]:
     if isinstance(X, Iterable):
         return list(X)
     raise TypeError(f"cannot featurise an object of type {type(X).__name__}")
-
-
-def save_random_student(
-    backbone_config: dict[str, Any], out_dir: str | Path, seed: int = 0
-) -> Path:
-    """Export a randomly initialised student (the architecture control) in the student format."""
-    import json
-
-    import torch
-    from safetensors.torch import save_file
-
-    from molmtd.backbones import build_backbone
-
-    torch.manual_seed(seed)
-    backbone = build_backbone(dict(backbone_config))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tensors = {f"backbone.{k}": v.detach().contiguous() for k, v in backbone.state_dict().items()}
-    save_file(tensors, str(out / "model.safetensors"))
-    meta = {"backbone": backbone.config, "random_init": True, "seed": seed}
-    (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
-    from molmtd.models import CARD_FILE, sha256_file
-
-    card = {"name": f"random-init (seed {seed})", "random_init": True, "seed": seed,
-            "sha256": sha256_file(out / "model.safetensors")}  # fmt: skip
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True))
-    return out
-
-
-def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -> Featurizer:
-    """A :class:`Featurizer` over a randomly initialised student of a given architecture.
-
-    Parameters
-    ----------
-    config
-        A trained student (path or shipped model name) whose architecture to copy, a training
-        config (YAML path or name under ``molmtd/configs``), or None for the default model.
-    seed
-        Initialisation seed.
-    """
-    import json
-
-    import yaml
-
-    from molmtd.training.cli import resolve_config_path
-    from molmtd.utils import config_hash
-
-    spec = config or "default"
-    path = Path(spec)
-    yaml_path = None
-    if config is not None and not path.is_dir():
-        try:
-            yaml_path = resolve_config_path(spec)
-        except FileNotFoundError:
-            pass
-    if yaml_path is not None:
-        backbone_config = yaml.safe_load(yaml_path.read_text())["backbone"]
-    else:
-        from molmtd.training.inference import resolve_student_path
-
-        if not path.exists():
-            from molmtd.models import model_dir
-
-            path = model_dir(spec)
-        meta = json.loads((resolve_student_path(path) / "meta.json").read_text())
-        backbone_config = meta["backbone"]
-    key = config_hash({"backbone": backbone_config, "seed": seed})
-    out = Path.home() / ".cache" / "molmtd" / "random_students" / key
-    if not (out / "card.json").is_file():  # caches from before cards: rewritten, same weights
-        save_random_student(backbone_config, out, seed=seed)
-    return Featurizer(model=out, on_error="nan", **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import pickle
 from pathlib import Path
@@ -107,7 +108,7 @@ def test_cli_featurize_csv_to_parquet(student_dir: Path, tmp_path: Path) -> None
 
 
 def test_random_featurizer_copies_architecture(student_dir: Path) -> None:
-    from molmtd.featurizer import random_featurizer
+    from molmtd.random_student import random_featurizer
 
     feat = random_featurizer(str(student_dir), seed=3)
     X = feat.transform(SMILES)
@@ -205,6 +206,23 @@ def test_graph_path_mols_with_explicit_hydrogens(student_dir: Path, small_chunks
     ref = _old_path(student_dir, mols)
     X = Featurizer(model=student_dir, n_jobs=2, precision="float32").transform(mols)
     np.testing.assert_allclose(X, ref, rtol=0, atol=1e-5)
+
+
+def test_pool_processes_embed_with_the_chosen_precision_and_backend(
+    student_dir: Path, small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = [*VARIED, "not_a_smiles", *VARIED]
+    serial = Featurizer(model=student_dir, on_error="nan", precision="int8").transform(inputs)
+    feat = Featurizer(model=student_dir, on_error="nan", precision="int8", n_jobs=2)
+    pooled = feat.transform(inputs)
+    assert np.flatnonzero(~feat.valid_mask_).tolist() == [len(VARIED)]
+    np.testing.assert_allclose(pooled, serial, rtol=0, atol=1e-6, equal_nan=True)
+    exact = Featurizer(model=student_dir, on_error="nan", precision="float32").transform(inputs)
+    assert not np.allclose(pooled[:3], exact[:3], atol=1e-4)  # int8 really ran in the pool
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnxscript"):
+        monkeypatch.setenv("HOME", str(tmp_path))
+        onnx = Featurizer(model=student_dir, on_error="nan", backend="onnx", n_jobs=2)
+        np.testing.assert_allclose(onnx.transform(inputs), exact, atol=1e-5, equal_nan=True)
 
 
 def test_graph_path_restores_torch_threads(student_dir: Path, small_chunks: None) -> None:

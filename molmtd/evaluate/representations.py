@@ -18,7 +18,7 @@ Spec strings (``--reps``):
 - ``student-int8:PATH``: the same with ``Featurizer(precision="int8")`` (int8 dynamically
   quantised linear layers), for the same check;
 - ``random-student[:CONFIG]``: a randomly initialised student of the same architecture
-  (the control), through ``molmtd.featurizer.random_featurizer(config)``;
+  (the control), through ``molmtd.random_student.random_featurizer(config)``;
 - any of these with ``@none``, ``@largest_fragment`` or ``@parent`` appended
   (``student:default@parent``, ``ecfp@largest_fragment``): the molecules are standardised
   with :func:`molmtd.standardize.standardize_smiles` first (:class:`StandardizedRep`); a
@@ -222,7 +222,7 @@ class StudentRep:
 class RandomStudentRep:
     """``random-student[:CONFIG]``: randomly initialised student (architecture control).
 
-    Calls ``molmtd.featurizer.random_featurizer(config)`` which must return an object with
+    Calls ``molmtd.random_student.random_featurizer(config)`` which must return an object with
     ``transform(smiles) -> [N, d]`` (NaN rows for invalid SMILES). If the featurizer
     module cannot provide it, using this spec raises ``NotImplementedError``.
     """
@@ -238,10 +238,10 @@ class RandomStudentRep:
         self, smiles: Sequence[str], fit_smiles: Sequence[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         try:
-            from molmtd.featurizer import random_featurizer  # type: ignore[attr-defined]
+            from molmtd.random_student import random_featurizer  # type: ignore[attr-defined]
         except ImportError as err:
             raise NotImplementedError(
-                "random-student needs molmtd.featurizer.random_featurizer(config)"
+                "random-student needs molmtd.random_student.random_featurizer(config)"
             ) from err
         X = np.asarray(random_featurizer(self.cfg).transform(list(smiles)), dtype=np.float32)
         mask = np.isfinite(X).all(axis=1)
