@@ -77,11 +77,9 @@ def featurize_dask(
         raise KeyError(f"column {smiles_col!r} not in {list(frame.columns)}")
     params = {**featurizer_kwargs, "on_error": on_error, "n_jobs": 1}
     dim = _featurizer(params).n_features_out_
-    meta = frame._meta.copy()
-    meta["valid"] = pd.Series(dtype=bool)
-    meta["domain_score"] = pd.Series(dtype=np.float32)
-    for i in range(dim):
-        meta[f"molmtd{i}"] = pd.Series(dtype=np.float32)
+    added = {"valid": pd.Series(dtype=bool), "domain_score": pd.Series(dtype=np.float32)}
+    added |= {f"molmtd{i}": pd.Series(dtype=np.float32) for i in range(dim)}
+    meta = pd.concat([frame._meta, pd.DataFrame(added)], axis=1)
     return frame.map_partitions(_embed_partition, smiles_col, params, dim, meta=meta)
 
 
