@@ -80,8 +80,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
         least 512 molecules) each parse, featurise and embed chunks of 256 molecules with
         one torch thread, so set it to the number of cores; with ``n_jobs=1`` the forward pass
         uses torch's current thread count (``torch.set_num_threads``; more threads help on
-        an idle machine and stall on a loaded one). On a GPU, ``n_jobs`` processes parse and
-        featurise the molecules, taking turns with the forward pass in this process. Other
+        an idle machine and stall on a loaded one). On a GPU, and with ``backend="compile"``
+        (compiled once, in this process), ``n_jobs`` processes parse and featurise the
+        molecules, taking turns with the forward pass in this process. Other
         students featurise in ``n_jobs - 1`` DataLoader workers.
     precision
         ``"auto"`` (default): ``"bfloat16"`` on a CPU with AVX512-BF16 or AMX where a
@@ -270,7 +271,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         n_jobs = int(self.n_jobs) if len(items) >= _MIN_POOL_ITEMS else 1
         starts = range(0, len(items), _CHUNK)
         chunks = [items[s : s + _CHUNK] for s in starts]
-        if n_jobs > 1 and device.type == "cpu":
+        # compiled code is made once, here, not again in every pool process of every call
+        if n_jobs > 1 and device.type == "cpu" and self.backend != "compile":
             embedded = self._embedded_in_pool(chunks, n_jobs)
         else:  # featurised by n_jobs processes, embedded here (a GPU stays in this process)
             embedded = contextlib.nullcontext(
@@ -643,7 +645,6 @@ def _init_embedding_process(featurizer: Featurizer) -> None:
     global _PROCESS_FEATURIZER
     torch.set_num_threads(1)
     featurizer.__dict__.pop("_lazy_onnx", None)
-    featurizer.__dict__.pop("_lazy_compiled", None)  # compiled code is per process
     _PROCESS_FEATURIZER = featurizer
 
 

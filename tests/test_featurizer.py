@@ -396,3 +396,17 @@ def test_compile_backend_rows_equal_torch_rows(student_dir: Path) -> None:
     feat = Featurizer(**kwargs, backend="compile")
     np.testing.assert_allclose(feat.transform(inputs), exact, rtol=1e-5, atol=1e-5, equal_nan=True)
     assert feat.__dict__["_lazy_compiled"][1] is not feat._backbone()  # really compiled
+
+
+@pytest.mark.slow
+def test_compile_backend_compiles_once_with_processes(
+    student_dir: Path, small_chunks: None
+) -> None:
+    inputs = [*VARIED, "not_a_smiles", *VARIED]
+    kwargs = dict(model=student_dir, on_error="nan", precision="float32", batch_size=16)
+    exact = Featurizer(**kwargs).transform(inputs)
+    feat = Featurizer(**kwargs, backend="compile", n_jobs=2)
+    np.testing.assert_allclose(feat.transform(inputs), exact, rtol=1e-5, atol=1e-5, equal_nan=True)
+    compiled = feat.__dict__["_lazy_compiled"][1]  # compiled here, not in the pool processes
+    feat.transform(inputs)
+    assert feat.__dict__["_lazy_compiled"][1] is compiled
