@@ -189,7 +189,13 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="processes, each parsing, featurising and embedding with one torch thread "
+        "(set it to the number of cores)",
+    )
     parser.add_argument("--on-error", choices=get_args(OnError), default="nan")
     parser.add_argument(
         "--precision",

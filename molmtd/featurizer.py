@@ -260,7 +260,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         tags.requires_fit = False
         return tags
 
-    # -- graph students: parse once, featurise in a pool, forward in the main process -----
+    # -- graph students: chunks parsed, featurised and embedded (data-parallel on the CPU) --
     def _transform_graphs(self, items: list[Any], backbone: Any) -> tuple[np.ndarray, np.ndarray]:
         """Embed ``items`` with a GNN backbone: (rows [N, d], valid mask [N])."""
         from molmtd.utils import progress_bar as tqdm
