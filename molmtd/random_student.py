@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from molmtd.featurizer import Featurizer
+from molmtd.utils import write_json
 
 
 def save_random_student(
     backbone_config: dict[str, Any], out_dir: str | Path, seed: int = 0
 ) -> Path:
     """Export a randomly initialised student (the architecture control) in the student format."""
-    import json
 
     import torch
     from safetensors.torch import save_file
@@ -31,12 +31,12 @@ def save_random_student(
     tensors = {f"backbone.{k}": v.detach().contiguous() for k, v in backbone.state_dict().items()}
     save_file(tensors, str(out / "model.safetensors"))
     meta = {"backbone": backbone.config, "random_init": True, "seed": seed}
-    (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    write_json(out / "meta.json", meta)
     from molmtd.models import CARD_FILE, sha256_file
 
     card = {"name": f"random-init (seed {seed})", "random_init": True, "seed": seed,
             "sha256": sha256_file(out / "model.safetensors")}  # fmt: skip
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True))
+    write_json(out / CARD_FILE, card)  # last and atomic: its presence marks a complete cache
     return out
 
 
