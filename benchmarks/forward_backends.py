@@ -30,6 +30,7 @@ from molmtd.backbones.features import batch_graphs, smiles_to_graph
 from molmtd.cpu import add_machine_columns, append_csv, cpu_summary
 from molmtd.data.corpus import load_corpus
 from molmtd.export import OnnxStudent, export_onnx, onnx_inputs
+from molmtd.featurizer import quantise_int8
 from molmtd.models import model_dir
 from molmtd.training.inference import load_student
 
@@ -60,9 +61,7 @@ def variants(backbone: torch.nn.Module, graphs: list, args: argparse.Namespace) 
         "torch bfloat16 autocast": (torch_runner(backbone, batches, bfloat16=True), 0.0),
     }
     start = time.perf_counter()
-    quantised = torch.ao.quantization.quantize_dynamic(
-        backbone, {torch.nn.Linear}, dtype=torch.qint8
-    )
+    quantised = quantise_int8(backbone)
     out["torch int8 dynamic quantisation (linear layers)"] = (
         torch_runner(quantised, batches),
         time.perf_counter() - start,

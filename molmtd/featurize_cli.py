@@ -17,7 +17,7 @@ import numpy as np
 
 from molmtd.errors import UserError
 from molmtd.featurizer import Backend, Featurizer, OnError, Precision, StandardizeOption
-from molmtd.utils import rdkit_quiet
+from molmtd.utils import atomic_save_npy, rdkit_quiet
 
 OUTPUT_SUFFIXES = (".parquet", ".csv", ".npy")
 
@@ -133,10 +133,10 @@ def write_embeddings(
     """
     check_output_path(path)
     if path.suffix == ".npy":
-        np.save(path, emb)
-        np.save(path.with_suffix(".valid.npy"), valid)
+        atomic_save_npy(path, emb)
+        atomic_save_npy(path.with_suffix(".valid.npy"), valid)
         if domain_score is not None:
-            np.save(path.with_suffix(".domain_score.npy"), domain_score)
+            atomic_save_npy(path.with_suffix(".domain_score.npy"), domain_score)
     else:
         out = embedding_frame(table.reset_index(drop=True), emb, valid, domain_score)
         if path.suffix == ".parquet":

@@ -328,11 +328,11 @@ class Featurizer(TransformerMixin, BaseEstimator):
         import multiprocessing
         import sys
 
-        # resolved here, so that every process embeds with the same precision and model
-        backbone, _ = self._backbone(), self.precision_
+        # loaded, resolved and prepared here, once, so that every process embeds alike
+        backbone, precision = self._backbone(), self.precision_
         if self.backend == "onnx":
             self._onnx_student()  # exported once, here; each process opens its own session
-        elif self.precision_ == "int8":
+        elif precision == "int8":
             self._quantised(backbone)
         # fork (as torch's DataLoader does on Linux) shares the loaded weights; elsewhere
         # each process loads them from this Featurizer's parameters
@@ -509,8 +509,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
 
 def quantise_int8(backbone: Any) -> Any:
-    """A copy of ``backbone`` whose ``Linear`` layers are dynamically quantised to int8."""
-    import copy
+    """A copy of ``backbone`` (in eval mode) whose ``Linear`` layers are quantised to int8.
+
+    ``quantize_dynamic`` copies the module and leaves ``backbone`` as it was.
+    """
     import warnings
 
     import torch
@@ -519,7 +521,7 @@ def quantise_int8(backbone: Any) -> Any:
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
         return torch.ao.quantization.quantize_dynamic(
-            copy.deepcopy(backbone).cpu().eval(), {torch.nn.Linear}, dtype=torch.qint8
+            backbone, {torch.nn.Linear}, dtype=torch.qint8
         )
 
 
@@ -650,8 +652,7 @@ def _init_embedding_process(featurizer: Featurizer) -> None:
 
 def _embed_in_process(chunk: list[Any]) -> tuple[np.ndarray, list[tuple[int, _Rejected]]]:
     assert _PROCESS_FEATURIZER is not None, "called outside a pool made by _embedded_in_pool"
-    with rdkit_quiet():
-        return _PROCESS_FEATURIZER._embed_chunk(chunk)
+    return _PROCESS_FEATURIZER._embed_chunk(chunk)  # _featurise_chunk silences RDKit
 
 
 def _forward(

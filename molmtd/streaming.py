@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from molmtd.featurize_cli import _guess_smiles_column, embedding_frame
-from molmtd.utils import atomic_open, write_json
+from molmtd.utils import atomic_open, atomic_save_npy, write_json
 
 DEFAULT_CHUNK_ROWS = 20_000
 # The columns a part holds; recorded in the manifest so that parts written by an older
@@ -180,8 +180,8 @@ def _join(parts: Path, n_parts: int, output: Path) -> tuple[int, int]:
     if output.suffix == ".npy":
         emb.flush()
         del emb
-        np.save(output.with_suffix(".valid.npy"), valid)
-        np.save(output.with_suffix(".domain_score.npy"), domain)
+        atomic_save_npy(output.with_suffix(".valid.npy"), valid)
+        atomic_save_npy(output.with_suffix(".domain_score.npy"), domain)
     if rows == 0 and output.suffix != ".npy":
         raise ValueError("the input has no rows")
     os.replace(tmp, output)

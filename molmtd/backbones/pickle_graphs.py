@@ -178,8 +178,7 @@ def _decode_atoms(
     fields = ("z", "charge", "chiral", "hybrid", "explicit_h", "implicit", "radicals")
     out = {name: np.zeros(total, dtype=np.int64) for name in fields}
     out["aromatic"] = np.zeros(total, dtype=np.int64)
-    out["hybrid"][:] = tables["sp3"]
-    defaults = {"hybrid": tables["sp3"]}
+    defaults = {"hybrid": tables["sp3"]}  # what an atom record without that field means
     buf = records.buf
     for k, mol, p in records.kth(n_atoms):
         flags = buf[p + 1].astype(np.int64)
