@@ -6,7 +6,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Featurizer", "__version__", "featurize_dask", "list_models"]
+__all__ = ["Featurizer", "__version__", "featurize_dask", "list_models", "load_student_module"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from molmtd.models import list_models
 
         return list_models
+    if name == "load_student_module":
+        from molmtd.student_module import load_student_module
+
+        return load_student_module
     raise AttributeError(f"module 'molmtd' has no attribute {name!r}")

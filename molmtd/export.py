@@ -50,8 +50,11 @@ def _exportable(backbone: Any) -> Any:
 
     if not isinstance(backbone, MolGNN) or backbone.conv_type != "gine":
         raise NotImplementedError("ONNX export supports GINE students (MolGNN, conv='gine')")
-    if backbone.pool_type not in ("mean", "sum"):
-        raise NotImplementedError(f"ONNX export: pool={backbone.pool_type!r} is not supported")
+    if backbone.pool_type not in ("mean", "sum") or backbone.rw_steps:
+        raise NotImplementedError(
+            f"ONNX export: pool={backbone.pool_type!r}, rw_steps={backbone.rw_steps} is not "
+            "supported (mean or sum pooling without random-walk features)"
+        )
 
     class Rows(torch.nn.Module):
         def __init__(self, gnn: MolGNN) -> None:
@@ -66,7 +69,7 @@ def _exportable(backbone: Any) -> Any:
         def pool(self, h: torch.Tensor, batch: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
             total = h.new_zeros((sizes.shape[0], h.shape[1])).index_add(0, batch, h)
             if self.gnn.pool_type == "sum":
-                return total
+                return total / self.gnn.sum_scale
             return total / sizes.clamp(min=1).unsqueeze(1).to(h.dtype)
 
         def forward(self, x, edge_index, edge_attr, batch, graph_sizes):

@@ -2,7 +2,7 @@
 
 :func:`mol_to_graph` produces exactly the integer features of ``ogb.utils.smiles2graph``
 (9 atom features, 3 bond features, both edge directions) but with dictionary look-ups
-instead of ``list.index`` and compact dtypes (and without importing ``ogb``), so it is faster
+instead of ``list.index`` and compact dtypes (over OGB's own vocabulary), so it is faster
 and a cached graph costs about 1 kB. :func:`mols_to_graphs` gives the same graphs for many
 molecules at once, read from RDKit's binary records (:mod:`molmtd.backbones.pickle_graphs`),
 about 4x faster. :class:`GraphCollator` turns a list of SMILES (or RDKit ``Mol``) into a PyG
@@ -22,36 +22,29 @@ import torch
 
 from molmtd.utils import rdkit_quiet
 
-# The feature vocabulary of ``ogb.utils.features.allowable_features`` (OGB 1.3.6), copied
-# so that featurising does not import ``ogb`` (its import checks PyPI for a newer version).
-# ``tests/backbones`` checks that the features equal ``ogb.utils.smiles2graph``.
-ALLOWABLE_FEATURES: dict[str, list[Any]] = {
-    "possible_atomic_num_list": [*range(1, 119), "misc"],
-    "possible_chirality_list": [
-        "CHI_UNSPECIFIED",
-        "CHI_TETRAHEDRAL_CW",
-        "CHI_TETRAHEDRAL_CCW",
-        "CHI_OTHER",
-        "misc",
-    ],
-    "possible_degree_list": [*range(11), "misc"],
-    "possible_formal_charge_list": [*range(-5, 6), "misc"],
-    "possible_numH_list": [*range(9), "misc"],
-    "possible_number_radical_e_list": [*range(5), "misc"],
-    "possible_hybridization_list": ["SP", "SP2", "SP3", "SP3D", "SP3D2", "misc"],
-    "possible_is_aromatic_list": [False, True],
-    "possible_is_in_ring_list": [False, True],
-    "possible_bond_type_list": ["SINGLE", "DOUBLE", "TRIPLE", "AROMATIC", "misc"],
-    "possible_bond_stereo_list": [
-        "STEREONONE",
-        "STEREOZ",
-        "STEREOE",
-        "STEREOCIS",
-        "STEREOTRANS",
-        "STEREOANY",
-    ],
-    "possible_is_conjugated_list": [False, True],
-}
+
+def _ogb_allowable_features() -> dict[str, list[Any]]:
+    """``ogb.utils.features.allowable_features``: OGB's atom and bond vocabularies.
+
+    Read from OGB's own module, loaded by file: importing the ``ogb`` package starts a thread
+    that asks PyPI for a newer version, which featurising in every worker must not do.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("ogb")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("molmtd's graph features need ogb (pip install 'ogb>=1.3.6')")
+    path = Path(next(iter(spec.submodule_search_locations))) / "utils" / "features.py"
+    module_spec = importlib.util.spec_from_file_location("_molmtd_ogb_features", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.allowable_features
+
+
+#: The vocabulary of every atom and bond feature, OGB's (``tests/backbones`` checks that the
+#: graphs equal ``ogb.utils.smiles2graph``'s on thousands of molecules).
+ALLOWABLE_FEATURES: dict[str, list[Any]] = _ogb_allowable_features()
 _ATOM_KEYS = (
     "possible_atomic_num_list",
     "possible_chirality_list",

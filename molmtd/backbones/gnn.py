@@ -12,8 +12,15 @@ Registered backbones (``build_backbone({"name": ..., ...})``):
 
 All share :class:`MolGNN`: an OGB-style atom encoder (:class:`FeatureEncoder`), ``num_layers`` message-passing layers of
 width ``hidden`` (each followed by batch/layer norm, ReLU, dropout and an optional residual
-connection), graph pooling (mean, sum or attention) of the last layer (``readout="last"``)
-or of every layer concatenated (``readout="concat"``), and a linear projection to ``dim``.
+connection), graph pooling of the last layer (``readout="last"``) or of every layer
+concatenated (``readout="concat"``), and a linear projection to ``dim``.
+
+Pooling is ``"mean"``, ``"sum"``, ``"max"``, ``"attention"`` or several joined by ``+``
+(``"mean+sum"`` concatenates both). A mean cannot express extensive quantities (molecular
+weight, atom and fragment counts) linearly; a sum can, and is divided by ``sum_scale``
+(a typical heavy-atom count) so that its scale matches the mean's and training is stable.
+``rw_steps > 0`` adds random-walk return probabilities (the diagonal of the 1..k-step
+transition matrices, a cheap structural encoding) to the atom features.
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ from molmtd.backbones.features import (
 )
 
 CONVS = ("gine", "gin", "gatv2", "graphsage")
+POOLS = ("mean", "sum", "max", "attention")
+#: Divisor of sum pooling: about the mean heavy-atom count of drug-like molecules.
+DEFAULT_SUM_SCALE = 32.0
 EDGE_CONVS = frozenset({"gine", "gatv2"})
 
 
@@ -57,7 +67,8 @@ class MolGNN(nn.Module):
     norm
         ``"batch"`` | ``"layer"`` | ``"none"`` after every convolution.
     pool
-        ``"mean"`` | ``"sum"`` | ``"attention"`` (gated attention, one gate per pooled layer).
+        ``"mean"`` | ``"sum"`` | ``"max"`` | ``"attention"`` (gated attention, one gate per
+        pooled layer), or several joined by ``+`` (concatenated, e.g. ``"mean+sum"``).
     readout
         ``"last"`` pools the last layer; ``"concat"`` concatenates the pooled node states of
         every layer before the projection.
@@ -71,6 +82,11 @@ class MolGNN(nn.Module):
         Attention heads for ``"gatv2"`` (``hidden`` must be divisible by it).
     cache_size
         Graphs cached per process by :attr:`collator` (0: no cache).
+    sum_scale
+        Divisor of sum pooling (keeps a sum on the mean's scale; extensive all the same).
+    rw_steps
+        Random-walk return probabilities of 1..``rw_steps`` steps added to the atom
+        features through a linear encoder (0: none).
     """
 
     def __init__(
@@ -87,14 +103,21 @@ class MolGNN(nn.Module):
         mlp_ratio: float = 2.0,
         heads: int = 4,
         cache_size: int = 0,
+        sum_scale: float = DEFAULT_SUM_SCALE,
+        rw_steps: int = 0,
     ) -> None:
         super().__init__()
         if conv not in CONVS:
             raise ValueError(f"conv must be one of {CONVS}, got {conv!r}")
         if norm not in ("batch", "layer", "none"):
             raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
-        if pool not in ("mean", "sum", "attention"):
-            raise ValueError(f"pool must be 'mean', 'sum' or 'attention', got {pool!r}")
+        pools = tuple(pool.split("+"))
+        if not pools or any(p not in POOLS for p in pools) or len(set(pools)) < len(pools):
+            raise ValueError(f"pool must be one or more of {POOLS} joined by '+', got {pool!r}")
+        if sum_scale <= 0:
+            raise ValueError(f"sum_scale must be > 0, got {sum_scale}")
+        if rw_steps < 0:
+            raise ValueError(f"rw_steps must be >= 0, got {rw_steps}")
         if readout not in ("last", "concat"):
             raise ValueError(f"readout must be 'last' or 'concat', got {readout!r}")
         if num_layers < 1:
@@ -115,6 +138,14 @@ class MolGNN(nn.Module):
             "heads": int(heads),
             "cache_size": int(cache_size),
         }
+        # Written only when they matter, so configs of earlier students read back unchanged.
+        if "sum" in pools:
+            self._config["sum_scale"] = float(sum_scale)
+        if rw_steps:
+            self._config["rw_steps"] = int(rw_steps)
+        self.pools = pools
+        self.sum_scale = float(sum_scale)
+        self.rw_steps = int(rw_steps)
         self.dim = int(dim)
         self.conv_type = conv
         self.residual = residual
@@ -123,6 +154,7 @@ class MolGNN(nn.Module):
         self.collator = GraphCollator(cache_size)
 
         self.atom_encoder = FeatureEncoder(ATOM_FEATURE_DIMS, hidden)
+        self.rw_encoder = nn.Linear(rw_steps, hidden) if rw_steps else None
         self.bond_encoders = nn.ModuleList(
             [FeatureEncoder(BOND_FEATURE_DIMS, hidden) for _ in range(num_layers)]
             if conv in EDGE_CONVS
@@ -138,10 +170,10 @@ class MolGNN(nn.Module):
 
         self.gates = nn.ModuleList(
             [AttentionalAggregation(nn.Linear(hidden, 1)) for _ in range(n_pooled)]
-            if pool == "attention"
+            if "attention" in pools
             else []
         )
-        self.proj = nn.Linear(hidden * n_pooled, dim)
+        self.proj = nn.Linear(hidden * n_pooled * len(pools), dim)
 
     @staticmethod
     def _make_conv(conv: str, hidden: int, mlp_ratio: float, heads: int) -> nn.Module:
@@ -172,18 +204,30 @@ class MolGNN(nn.Module):
         """SMILES strings (or RDKit Mols) -> PyG ``Batch``; raises ``ValueError`` on bad input."""
         return self.collator(items)
 
-    def _pool(self, h: Tensor, batch: Tensor, size: int, layer: int) -> Tensor:
-        from torch_geometric.nn import global_add_pool, global_mean_pool
+    def _pool_one(self, kind: str, h: Tensor, batch: Tensor, size: int, layer: int) -> Tensor:
+        from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 
-        if self.pool_type == "mean":
+        if kind == "mean":
             return global_mean_pool(h, batch, size)
-        if self.pool_type == "sum":
-            return global_add_pool(h, batch, size)
+        if kind == "sum":
+            return global_add_pool(h, batch, size) / self.sum_scale
+        if kind == "max":
+            return global_max_pool(h, batch, size)
         return self.gates[layer](h, batch, dim_size=size)
+
+    def _pool(self, h: Tensor, batch: Tensor, size: int, layer: int) -> Tensor:
+        if len(self.pools) == 1:
+            return self._pool_one(self.pools[0], h, batch, size, layer)
+        return torch.cat([self._pool_one(k, h, batch, size, layer) for k in self.pools], dim=-1)
 
     def node_states(self, batch: Any) -> list[Tensor]:
         """Node states after every layer, ``[num_layers] x Tensor[n_nodes, hidden]``."""
         h = self.atom_encoder(batch.x)
+        if self.rw_encoder is not None:
+            rw = random_walk_return_probs(
+                batch.edge_index, batch.batch, int(batch.num_graphs), self.rw_steps
+            )
+            h = h + self.rw_encoder(rw.to(h.dtype))
         states = []
         fused = self.conv_type == "gine" and not torch.is_grad_enabled()
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
@@ -216,6 +260,47 @@ class MolGNN(nn.Module):
         from molmtd.training.inference import embed
 
         return embed(self, items, batch_size=batch_size, **kwargs)
+
+
+def random_walk_return_probs(
+    edge_index: Tensor, batch: Tensor, num_graphs: int, steps: int
+) -> Tensor:
+    """Return probabilities of 1..``steps``-step random walks, per node.
+
+    Entry ``[v, k-1]`` is ``(P^k)[v, v]`` with ``P = D^-1 A`` the transition matrix of the
+    node's own molecule (0 for an isolated atom). Computed with dense matrix powers per
+    molecule, molecules grouped by padded size (powers of two), so one large molecule does
+    not pad the whole batch.
+
+    Returns
+    -------
+    Tensor [n_nodes, steps], float32.
+    """
+    n_nodes = batch.numel()
+    out = torch.zeros(n_nodes, steps, device=batch.device)
+    if n_nodes == 0 or steps == 0:
+        return out
+    sizes = torch.bincount(batch, minlength=num_graphs)
+    starts = torch.cumsum(sizes, 0) - sizes
+    local = torch.arange(n_nodes, device=batch.device) - starts[batch]
+    src, dst = edge_index[0], edge_index[1]
+    weight = 1.0 / torch.bincount(src, minlength=n_nodes).clamp(min=1).float()
+    caps = torch.clamp(sizes, min=1).float().log2().ceil().exp2().long().clamp(min=8)
+    for cap in torch.unique(caps).tolist():
+        in_group = caps == cap
+        slot = torch.cumsum(in_group.long(), 0) - 1
+        nodes = torch.nonzero(in_group[batch]).squeeze(1)
+        edges = torch.nonzero(in_group[batch[src]]).squeeze(1)
+        P = torch.zeros(int(in_group.sum()), cap, cap, device=batch.device)
+        e_src = src[edges]
+        P[slot[batch[e_src]], local[e_src], local[dst[edges]]] = weight[e_src]
+        power = P
+        node_slot, node_local = slot[batch[nodes]], local[nodes]
+        for k in range(steps):
+            out[nodes, k] = power[node_slot, node_local, node_local]
+            if k + 1 < steps:
+                power = power @ P
+    return out
 
 
 def _gine_no_grad(conv: nn.Module, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:

@@ -25,6 +25,7 @@ and written to the results. TDC ADMET-group rows (official files or their offlin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,12 @@ import numpy as np
 import pandas as pd
 
 from molmtd.data.paths import DATA_DIR_ENV, package_file, shared_data_dir
-from molmtd.data.splits import TDC_TRAIN_VALID_FRAC, ogb_scaffold_split, random_split
+from molmtd.data.splits import (
+    TDC_TRAIN_VALID_FRAC,
+    deepchem_scaffold_split,
+    ogb_scaffold_split,
+    random_split,
+)
 from molmtd.data.splits import tdc_scaffold_split as _tdc_split
 from molmtd.utils import rdkit_quiet
 
@@ -180,12 +186,15 @@ EXPECTED_ROWS_MOLECULENET = {
     "hiv": 41127, "esol": 1128, "freesolv": 642, "lipophilicity": 4200,
 }  # fmt: skip
 
-SUITES = ("tdc-admet", "moleculenet", "paper")
+#: ``moleculenet-dc`` is MoleculeNet split by DeepChem's ``ScaffoldSplitter`` (the split of
+#: published MoleculeNet tables made with DeepChem), ``moleculenet`` by OGB's scaffold split.
+SUITES = ("tdc-admet", "moleculenet", "moleculenet-dc", "paper")
 
 #: Four small, fast tasks per suite for ``--quick``.
 QUICK_TASKS = {
     "tdc-admet": ["caco2_wang", "hia_hou", "herg", "half_life_obach"],
     "moleculenet": ["bace", "bbbp", "esol", "freesolv"],
+    "moleculenet-dc": ["bace", "bbbp", "esol", "freesolv"],
     "paper": ["caco2_wang", "hia_hou", "herg", "dili"],
 }
 
@@ -485,12 +494,18 @@ def load_tdc_admet(task: str, data_dir: str | Path | None = None) -> BenchmarkTa
 # --------------------------------------------------------------------------------------
 
 
-def load_moleculenet(name: str, data_dir: str | Path | None = None) -> BenchmarkTask:
-    """A MoleculeNet set, cleaned (module rule) and OGB-style scaffold split 80/10/10.
+def load_moleculenet(
+    name: str, data_dir: str | Path | None = None, splitter: str = "ogb"
+) -> BenchmarkTask:
+    """A MoleculeNet set, cleaned (module rule) and scaffold split 80/10/10.
 
-    The split is deterministic, so every seed sees the same partition; seeds then vary
-    only the head's initialisation. Multi-task sets keep missing labels as NaN.
+    ``splitter="ogb"``: OGB's scaffold split (suite ``moleculenet``);
+    ``splitter="deepchem"``: DeepChem's ``ScaffoldSplitter`` (suite ``moleculenet-dc``).
+    Both are deterministic, so every seed sees the same partition; seeds then vary only
+    the head's initialisation. Multi-task sets keep missing labels as NaN.
     """
+    if splitter not in ("ogb", "deepchem"):
+        raise ValueError(f"splitter must be 'ogb' or 'deepchem', got {splitter!r}")
     if name not in MOLECULENET_TASKS:
         raise KeyError(f"unknown MoleculeNet set {name!r}; known: {sorted(MOLECULENET_TASKS)}")
     fname, smi_col, label_cols, task_type, metric = MOLECULENET_TASKS[name]
@@ -512,11 +527,15 @@ def load_moleculenet(name: str, data_dir: str | Path | None = None) -> Benchmark
     else:
         raise FileNotFoundError(f"{name}: no shared data folder and no offline copy")
     smiles, y, notes = clean_rows(df[smi_col].tolist(), df[label_cols].to_numpy(float), task_type)
-    split = ogb_scaffold_split(smiles)
+    if splitter == "ogb":
+        split, suite, how = ogb_scaffold_split(smiles), "moleculenet", "scaffold split"
+    else:
+        split, suite = deepchem_scaffold_split(smiles), "moleculenet-dc"
+        how = "DeepChem ScaffoldSplitter"
     return BenchmarkTask(
-        name=name, suite="moleculenet", smiles=smiles, y=y, label_names=list(label_cols),
+        name=name, suite=suite, smiles=smiles, y=y, label_names=list(label_cols),
         task_type=task_type, metric=metric, split_fn=lambda seed: split, fixed_test=True,
-        source=source, notes=notes, test_set=f"scaffold split 80/10/10 ({len(split['test'])} rows)",
+        source=source, notes=notes, test_set=f"{how} 80/10/10 ({len(split['test'])} rows)",
     )  # fmt: skip
 
 
@@ -551,7 +570,7 @@ def suite_tasks(suite: str) -> list[str]:
     """All task names of a suite, in a fixed order."""
     if suite == "tdc-admet":
         return list(TDC_ADMET_TASKS)
-    if suite == "moleculenet":
+    if suite in ("moleculenet", "moleculenet-dc"):
         return list(MOLECULENET_TASKS)
     if suite == "paper":
         return list(PAPER_TASKS)
@@ -561,6 +580,7 @@ def suite_tasks(suite: str) -> list[str]:
 def load_task(suite: str, name: str, data_dir: str | Path | None = None) -> BenchmarkTask:
     """Dispatch to the suite's loader."""
     loaders = {"tdc-admet": load_tdc_admet, "moleculenet": load_moleculenet,
+               "moleculenet-dc": functools.partial(load_moleculenet, splitter="deepchem"),
                "paper": load_paper_task}  # fmt: skip
     if suite not in loaders:
         raise KeyError(f"unknown suite {suite!r}; known: {SUITES}")

@@ -190,6 +190,30 @@ def ogb_scaffold_split(
     }
 
 
+def deepchem_scaffold_split(
+    smiles: Sequence[str], frac: Sequence[float] = (0.8, 0.1, 0.1)
+) -> dict[str, np.ndarray]:
+    """DeepChem's own ``dc.splits.ScaffoldSplitter`` (deterministic), as index arrays.
+
+    The split of MoleculeNet results published with DeepChem (Bemis-Murcko scaffolds without
+    chirality, largest scaffold sets first), run by DeepChem itself on a dataset whose ids
+    are ``smiles``.
+    """
+    import deepchem as dc
+
+    dataset = dc.data.NumpyDataset(
+        X=np.zeros((len(smiles), 1), dtype=np.float32), ids=np.asarray(smiles, dtype=object)
+    )
+    train, valid, test = dc.splits.ScaffoldSplitter().split(
+        dataset, frac_train=frac[0], frac_valid=frac[1], frac_test=frac[2]
+    )
+    return {
+        "train": np.sort(np.asarray(train, dtype=np.int64)),
+        "valid": np.sort(np.asarray(valid, dtype=np.int64)),
+        "test": np.sort(np.asarray(test, dtype=np.int64)),
+    }
+
+
 def random_split(
     n: int, seed: int, frac: Sequence[float] = (0.8, 0.1, 0.1)
 ) -> dict[str, np.ndarray]:

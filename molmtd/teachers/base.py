@@ -120,7 +120,7 @@ def nan_rows(n: int, dim: int) -> np.ndarray:
 def _load_builtin_teachers() -> None:
     import importlib
 
-    for module in ("fingerprints", "language_models", "conformers"):
+    for module in ("fingerprints", "language_models", "conformers", "minimol"):
         try:
             importlib.import_module(f"molmtd.teachers.{module}")
         except ModuleNotFoundError as err:  # module not written yet / optional dependency

@@ -182,6 +182,112 @@ def test_collator_cache_and_pickle(nci_smiles):
 
 def test_unknown_options_raise():
     with pytest.raises(ValueError, match="pool"):
-        build_backbone({"name": "gine", "pool": "max"})
+        build_backbone({"name": "gine", "pool": "median"})
+    with pytest.raises(ValueError, match="pool"):
+        build_backbone({"name": "gine", "pool": "mean+mean"})
+    with pytest.raises(ValueError, match="sum_scale"):
+        build_backbone({"name": "gine", "pool": "sum", "sum_scale": 0})
+    with pytest.raises(ValueError, match="rw_steps"):
+        build_backbone({"name": "gine", "rw_steps": -1})
     with pytest.raises(ValueError, match="divisible"):
         build_backbone({"name": "gatv2", "hidden": 30, "heads": 4})
+
+
+def _dense_return_probs(smiles: str, steps: int) -> np.ndarray:
+    """(P^k)[v, v] for k = 1..steps with P = D^-1 A, from RDKit's adjacency matrix."""
+    from rdkit import Chem
+
+    A = Chem.GetAdjacencyMatrix(Chem.MolFromSmiles(smiles)).astype(np.float64)
+    P = A / np.maximum(A.sum(1, keepdims=True), 1)
+    power, cols = P.copy(), []
+    for _ in range(steps):
+        cols.append(np.diag(power))
+        power = power @ P
+    return np.stack(cols, 1)
+
+
+def test_random_walk_return_probs_equal_dense_matrix_powers(nci_smiles):
+    from molmtd.backbones.gnn import random_walk_return_probs
+
+    # a lone atom, a salt, a molecule of 120 atoms (its own size group) and NCI molecules
+    smiles = ["C", "[Na+].[Cl-]", "C" * 120, *nci_smiles[:60]]
+    model = build_backbone({"name": "gine", **SMALL})
+    batch = model.collate(smiles)
+    rw = random_walk_return_probs(batch.edge_index, batch.batch, batch.num_graphs, 6).numpy()
+    expected = np.concatenate([_dense_return_probs(s, 6) for s in smiles])
+    np.testing.assert_allclose(rw, expected, atol=1e-6)
+    assert rw[0].sum() == 0  # an isolated atom never returns
+
+
+def test_rw_features_enter_the_network_and_round_trip(nci_smiles):
+    torch.manual_seed(0)
+    config = {"name": "gine", **SMALL, "rw_steps": 8, "pool": "mean+sum"}
+    model = build_backbone(config).eval()
+    assert model.config["rw_steps"] == 8 and model.config["sum_scale"] == 32.0
+    again = build_backbone(model.config).eval()
+    again.load_state_dict(model.state_dict())
+    batch = model.collate(nci_smiles[:8])
+    with torch.no_grad():
+        out = model(batch)
+        torch.testing.assert_close(out, again(batch))
+        model.rw_encoder.weight.mul_(2)  # the encoding is used: changing it moves the rows
+        assert not torch.allclose(out, model(batch))
+
+
+def test_sum_pool_carries_size_and_mean_pool_does_not():
+    """Two disconnected copies of a molecule: same mean, twice the (scaled) sum."""
+    torch.manual_seed(0)
+    model = build_backbone({"name": "gine", **SMALL, "pool": "mean+sum", "readout": "last"})
+    model.eval()
+    batch = model.collate(["CCO", "CCO.CCO"])
+    with torch.no_grad():
+        h = model.node_states(batch)[-1]
+        pooled = model._pool(h, batch.batch, 2, 0)
+    mean, summed = pooled[:, :16], pooled[:, 16:]
+    torch.testing.assert_close(mean[0], mean[1])
+    torch.testing.assert_close(summed[1], 2 * summed[0])
+    # the scaled sum is the plain sum over the default scale of 32 heavy atoms
+    torch.testing.assert_close(summed[0] * 32, h[batch.batch == 0].sum(0))
+
+
+def test_configs_of_earlier_students_are_unchanged():
+    """Keys added for new options are written only when used (stored metas stay equal)."""
+    config = build_backbone({"name": "gine", **SMALL}).config
+    assert "sum_scale" not in config and "rw_steps" not in config
+
+
+def test_vocabulary_is_ogbs_own():
+    """The atom/bond vocabularies are read from ogb.utils.features, not copied."""
+    from ogb.utils.features import allowable_features, get_atom_feature_dims
+
+    from molmtd.backbones.features import ALLOWABLE_FEATURES, ATOM_FEATURE_DIMS
+
+    assert ALLOWABLE_FEATURES == allowable_features
+    assert ATOM_FEATURE_DIMS == get_atom_feature_dims()
+
+
+def test_batched_graphs_equal_ogb_smiles2graph_on_thousands_of_molecules():
+    """Every NCI molecule that OGB featurises: the batched decoder's graph is OGB's graph."""
+    from ogb.utils import smiles2graph
+    from rdkit import Chem
+
+    from molmtd.backbones.features import canonical_mol, mols_to_graphs
+    from molmtd.data.paths import package_file
+    from molmtd.utils import rdkit_quiet
+
+    lines = package_file("rdkit", "Data/NCI/first_5K.smi").read_text().splitlines()
+    with rdkit_quiet():
+        pairs = [(s, Chem.MolFromSmiles(s)) for s in (ln.split()[0] for ln in lines if ln.strip())]
+        pairs = [(s, m) for s, m in pairs if m is not None and m.GetNumAtoms()]
+        used = [canonical_mol(m, s) for s, m in pairs]
+        graphs = mols_to_graphs(used)
+    assert len(pairs) > 4000
+    checked = 0
+    for (smi, mol), mol_used, ours in zip(pairs, used, graphs):
+        # the graph follows the input's atom order, or the canonical SMILES' where the input's
+        # order would change stereo features (canonical_mol)
+        ref = smiles2graph(smi if mol_used is mol else Chem.MolToSmiles(mol))
+        for key, ref_key in (("x", "node_feat"), ("edge_index", "edge_index"), ("edge_attr", "edge_feat")):
+            np.testing.assert_array_equal(ours[key], ref[ref_key], err_msg=f"{smi}: {key}")
+        checked += 1
+    assert checked == len(pairs)

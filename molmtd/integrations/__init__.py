@@ -1,0 +1,1 @@
+"""molmtd inside other toolkits: DeepChem featurizers (:mod:`molmtd.integrations.deepchem`)."""
