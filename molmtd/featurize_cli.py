@@ -17,7 +17,7 @@ import numpy as np
 
 from molmtd.errors import UserError
 from molmtd.featurizer import Backend, Featurizer, OnError, Precision, StandardizeOption
-from molmtd.utils import atomic_save_npy, rdkit_quiet
+from molmtd.utils import atomic_open, atomic_save_npy, rdkit_quiet
 
 OUTPUT_SUFFIXES = (".parquet", ".csv", ".npy")
 
@@ -125,7 +125,7 @@ def write_embeddings(
     provenance: dict[str, Any] | None = None,
     domain_score: np.ndarray | None = None,
 ) -> None:
-    """Write embeddings aligned with the input rows (.parquet/.csv/.npy).
+    """Write embeddings aligned with the input rows (.parquet/.csv/.npy), atomically.
 
     ``provenance`` (e.g. :attr:`Featurizer.provenance_`) goes into the parquet metadata or a
     JSON sidecar (``out.provenance.json``), see :func:`molmtd.provenance.write_provenance`.
@@ -139,14 +139,33 @@ def write_embeddings(
             atomic_save_npy(path.with_suffix(".domain_score.npy"), domain_score)
     else:
         out = embedding_frame(table.reset_index(drop=True), emb, valid, domain_score)
-        if path.suffix == ".parquet":
-            out.to_parquet(path, index=False)
-        else:
-            out.to_csv(path, index=False)
+        # to a temporary file beside it, renamed when complete: a kill leaves no partial file
+        if path.suffix == ".parquet":  # the provenance goes in with the rows, in one write
+            _write_parquet(path, out, provenance)
+            return
+        with atomic_open(path, "w") as fh:
+            out.to_csv(fh, index=False)
     if provenance is not None:
         from molmtd.provenance import stamped, write_provenance
 
         write_provenance(path, stamped(provenance))
+
+
+def _write_parquet(path: Path, frame: Any, provenance: dict[str, Any] | None) -> None:
+    """``frame`` to ``path`` with ``provenance`` in its schema metadata, atomically."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from molmtd.provenance import PARQUET_KEY, stamped
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if provenance is not None:
+        text = json.dumps(stamped(provenance), indent=2, sort_keys=True, default=str)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), PARQUET_KEY: text.encode()})
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh)
 
 
 def embedding_frame(

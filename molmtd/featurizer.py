@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from molmtd.errors import UserError
+from molmtd.precision import quantise_int8
 from molmtd.standardize import MODES as STANDARDIZE_MODES
 from molmtd.standardize import Standardize, standardize_mol
 from molmtd.utils import parse_mol, rdkit_quiet
@@ -55,7 +56,22 @@ _AUTO_MAX_RELATIVE_L2 = 0.02
 
 
 class InvalidMoleculeError(UserError, ValueError):
-    """An input could not be turned into a molecule; names its index and SMILES."""
+    """An input could not be turned into a molecule; names its index and SMILES.
+
+    Attributes ``index`` (position in the input), ``shown`` (the input as quoted, cut to
+    200 characters) and ``reason``.
+    """
+
+    def __init__(self, index: int, shown: str, reason: str) -> None:
+        self.index, self.shown, self.reason = int(index), shown, reason
+        super().__init__(f"input {self.index} ({shown!r}) {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.index, self.shown, self.reason)
+
+    def shifted(self, offset: int) -> InvalidMoleculeError:
+        """The same error for an input ``offset`` rows further on (a chunk of a file)."""
+        return type(self)(self.index + offset, self.shown, self.reason)
 
 
 class Featurizer(TransformerMixin, BaseEstimator):
@@ -454,15 +470,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         """Raise for an invalid input when ``on_error="raise"``; its row stays NaN otherwise."""
         if self.on_error != "raise":
             return
-        shown = _shown(item)
-        if why.unparsable:
-            raise InvalidMoleculeError(
-                f"input {index} ({shown!r}) is not a valid molecule; "
-                f"use on_error='nan' (--on-error nan) to get a NaN row and valid_mask_ instead"
-            )
-        raise InvalidMoleculeError(
-            f"input {index} ({shown!r}) could not be featurised: {why.detail}"
-        )
+        raise rejection_error(index, item, why, hint=True)
 
     def _standardise(self, items: list[Any]) -> tuple[list[str], np.ndarray]:
         """Parse every input; invalid ones raise or are flagged, by ``on_error``."""
@@ -508,23 +516,6 @@ class Featurizer(TransformerMixin, BaseEstimator):
         return rows
 
 
-def quantise_int8(backbone: Any) -> Any:
-    """A copy of ``backbone`` (in eval mode) whose ``Linear`` layers are quantised to int8.
-
-    ``quantize_dynamic`` copies the module and leaves ``backbone`` as it was.
-    """
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():  # torch.ao.quantization is deprecated, not yet replaced
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
-        return torch.ao.quantization.quantize_dynamic(
-            backbone, {torch.nn.Linear}, dtype=torch.qint8
-        )
-
-
 def bfloat16_relative_error(backbone: Any, smiles: Sequence[str]) -> np.ndarray:
     """Relative L2 distance of each molecule's bfloat16 row from its float32 row.
 
@@ -555,13 +546,26 @@ class _Rejected(NamedTuple):
     detail: str = ""
 
 
-def _shown(item: Any) -> str:
-    """How an input is named in error messages."""
+def _shown(item: Any, limit: int = 200) -> str:
+    """How an input is named in error messages (cut to ``limit`` characters)."""
     from rdkit import Chem
 
     if isinstance(item, Chem.Mol):
         return "<rdkit Mol>"
-    return item if isinstance(item, str) else repr(item)
+    text = item if isinstance(item, str) else repr(item)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def rejection_error(index: int, item: Any, why: _Rejected, hint: bool = False) -> InvalidMoleculeError:
+    """The one-line error for input ``index`` that was rejected for ``why``."""
+    if why.unparsable:
+        tail = (
+            "; use on_error='nan' (--on-error nan) to get a NaN row and valid_mask_ instead"
+            if hint
+            else ""
+        )
+        return InvalidMoleculeError(index, _shown(item), f"is not a valid molecule{tail}")
+    return InvalidMoleculeError(index, _shown(item), f"could not be featurised: {why.detail}")
 
 
 def _featurises_graphs(backbone: Any) -> bool:

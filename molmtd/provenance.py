@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from molmtd.utils import atomic_open, atomic_write_text
+
 PARQUET_KEY = b"molmtd"
 SIDECAR_SUFFIX = ".provenance.json"
 
@@ -62,10 +64,11 @@ def write_provenance(path: Path, record: dict[str, Any]) -> Path:
         table = pq.read_table(path)
         meta = dict(table.schema.metadata or {})
         meta[PARQUET_KEY] = text.encode()
-        pq.write_table(table.replace_schema_metadata(meta), path)
+        with atomic_open(path, "wb") as fh:  # rewritten beside, then renamed
+            pq.write_table(table.replace_schema_metadata(meta), fh)
         return path
     side = sidecar_path(path)
-    side.write_text(text + "\n")
+    atomic_write_text(side, text + "\n")
     return side
 
 

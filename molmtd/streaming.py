@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from molmtd.errors import UserError
 from molmtd.featurize_cli import _guess_smiles_column, embedding_frame
+from molmtd.featurizer import InvalidMoleculeError
 from molmtd.utils import atomic_open, atomic_save_npy, write_json
 
 DEFAULT_CHUNK_ROWS = 20_000
@@ -122,67 +124,145 @@ def featurize_file(
             )
     else:
         write_json(recorded, manifest)  # atomic: a kill cannot leave it half-written
-    n_parts = 0
-    for i, (table, mols) in enumerate(iter_chunks(path, smiles_col, chunk_rows)):
-        n_parts = i + 1
-        part = parts / f"part-{i:06d}.parquet"
-        if part.is_file():
-            continue
-        emb = featurizer.transform(mols)
-        frame = embedding_frame(
-            table.reset_index(drop=True), emb, featurizer.valid_mask_, featurizer.domain_score_
-        )
-        with atomic_open(part) as fh:
-            frame.to_parquet(fh, index=False)
-        if progress:
-            print(f"part {i}: {len(frame)} rows", flush=True)
-    rows, invalid = _join(parts, n_parts, output)
+    try:
+        n_parts = _write_parts(path, parts, featurizer, smiles_col, chunk_rows, progress)
+        rows, invalid = _join(parts, n_parts, output)
+    except BaseException:
+        if not any(parts.glob("part-*.parquet")):  # nothing finished: leave nothing behind
+            shutil.rmtree(parts, ignore_errors=True)
+        raise
     shutil.rmtree(parts)
     return rows, invalid
 
 
+def _write_parts(
+    path: Path,
+    parts: Path,
+    featurizer: Any,
+    smiles_col: str | None,
+    chunk_rows: int,
+    progress: bool,
+) -> int:
+    """Embed each chunk not yet on disk into ``parts/part-NNNNNN.parquet``; the part count."""
+    n_parts, start = 0, 0
+    for i, (table, mols) in enumerate(iter_chunks(path, smiles_col, chunk_rows)):
+        n_parts = i + 1
+        part = parts / f"part-{i:06d}.parquet"
+        if not part.is_file():
+            try:
+                emb = featurizer.transform(mols)
+            except InvalidMoleculeError as err:  # name the row of the file, not of the chunk
+                raise err.shifted(start) from None
+            frame = embedding_frame(
+                table.reset_index(drop=True), emb, featurizer.valid_mask_, featurizer.domain_score_
+            )
+            with atomic_open(part) as fh:
+                frame.to_parquet(fh, index=False)
+            if progress:
+                print(f"part {i}: {len(frame)} rows", flush=True)
+        start += len(mols)
+    return n_parts
+
+
+def _unified_schema(schemas: list[Any]) -> Any:
+    """One schema every part fits: per column the parts' common type, else a promotion.
+
+    Chunks of one file can disagree on a column's type (an integer column with a missing
+    value only in a later chunk, a chunk whose SMILES are all empty): integers and floats
+    promote to float64, a column that is null in some parts takes the others' type, any
+    other mix becomes a string column. The result is what a one-shot run would infer.
+    """
+    import pyarrow as pa
+
+    fields = []
+    for name in schemas[0].names:
+        types = {s.field(name).type for s in schemas} - {pa.null()}
+        if len(types) <= 1:
+            kind = types.pop() if types else pa.null()
+        elif all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in types):
+            kind = pa.float64()
+        else:
+            kind = pa.string()
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+def _fit_schema(table: Any, schema: Any) -> Any:
+    """``table`` cast to ``schema`` (NaN of a float column becomes null in a string one)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.schema.remove_metadata().equals(schema):
+        return table.replace_schema_metadata(None)
+    columns = []
+    for field in schema:
+        column = table.column(field.name)
+        if pa.types.is_string(field.type) and pa.types.is_floating(column.type):
+            column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+        columns.append(column.cast(field.type))
+    return pa.table(columns, schema=schema)
+
+
 def _join(parts: Path, n_parts: int, output: Path) -> tuple[int, int]:
-    """Concatenate the parts into ``output`` one part at a time; (rows, invalid rows)."""
+    """Concatenate the parts into ``output`` one part at a time; (rows, invalid rows).
+
+    ``output`` appears only complete: the parts are written to a fresh temporary file beside
+    it, renamed onto it at the end (:func:`molmtd.utils.atomic_open`); a temporary file left
+    by a killed join is never reused.
+    """
     import pyarrow.parquet as pq
 
+    for stale in output.parent.glob(f".{output.name}.tmp-*"):
+        stale.unlink(missing_ok=True)
+    output.with_name(output.name + ".tmp").unlink(missing_ok=True)  # an older layout's
     files = [parts / f"part-{i:06d}.parquet" for i in range(n_parts)]
-    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-    invalid = 0
-    tmp = output.with_name(output.name + ".tmp")
+    metas = [pq.ParquetFile(f) for f in files]
+    rows = sum(m.metadata.num_rows for m in metas)
+    if rows == 0 and output.suffix != ".npy":
+        raise UserError("the input has no rows")
     if output.suffix == ".npy":
-        first = pq.read_table(files[0]) if files else None
-        dim = sum(1 for c in (first.column_names if first else []) if c.startswith("molmtd"))
-        emb = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(rows, dim))
-        valid = np.zeros(rows, dtype=bool)
-        domain = np.full(rows, np.nan, dtype=np.float32)
-    writer = None
+        invalid = _join_npy(files, rows, output)
+    else:
+        schema = _unified_schema([m.schema_arrow for m in metas])
+        invalid = 0
+        with atomic_open(output, "wb") as fh:
+            writer = pq.ParquetWriter(fh, schema) if output.suffix == ".parquet" else None
+            for i, f in enumerate(files):
+                table = _fit_schema(pq.read_table(f), schema)
+                invalid += int((~table.column("valid").to_numpy()).sum())
+                if writer is not None:
+                    writer.write_table(table)
+                else:
+                    text = table.to_pandas().to_csv(header=i == 0, index=False)
+                    fh.write(text.encode("utf-8"))
+            if writer is not None:
+                writer.close()
+    return rows, invalid
+
+
+def _join_npy(files: list[Path], rows: int, output: Path) -> int:
+    """The parts' embeddings into ``output`` (.npy), with ``.valid.npy`` and
+    ``.domain_score.npy`` beside it; ``output`` is renamed into place last."""
+    import pyarrow.parquet as pq
+
+    first = pq.read_table(files[0]) if files else None
+    dim = sum(1 for c in (first.column_names if first else []) if c.startswith("molmtd"))
+    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    emb = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(rows, dim))
+    valid = np.zeros(rows, dtype=bool)
+    domain = np.full(rows, np.nan, dtype=np.float32)
     start = 0
     for f in files:
         table = pq.read_table(f)
         mask = table.column("valid").to_numpy()
-        invalid += int((~mask).sum())
-        if output.suffix == ".parquet":
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-        elif output.suffix == ".csv":
-            table.to_pandas().to_csv(tmp, mode="a", header=start == 0, index=False)
-        else:
-            cols = [c for c in table.column_names if c.startswith("molmtd")]
-            emb[start : start + len(mask)] = np.column_stack(
-                [table.column(c).to_numpy() for c in cols]
-            )
-            valid[start : start + len(mask)] = mask
-            domain[start : start + len(mask)] = table.column("domain_score").to_numpy()
+        cols = [c for c in table.column_names if c.startswith("molmtd")]
+        emb[start : start + len(mask)] = np.column_stack([table.column(c).to_numpy() for c in cols])
+        valid[start : start + len(mask)] = mask
+        domain[start : start + len(mask)] = table.column("domain_score").to_numpy()
         start += len(mask)
-    if writer is not None:
-        writer.close()
-    if output.suffix == ".npy":
-        emb.flush()
-        del emb
-        atomic_save_npy(output.with_suffix(".valid.npy"), valid)
-        atomic_save_npy(output.with_suffix(".domain_score.npy"), domain)
-    if rows == 0 and output.suffix != ".npy":
-        raise ValueError("the input has no rows")
+    emb.flush()
+    del emb
+    atomic_save_npy(output.with_suffix(".valid.npy"), valid)
+    atomic_save_npy(output.with_suffix(".domain_score.npy"), domain)
     os.replace(tmp, output)
-    return rows, invalid
+    return int((~valid).sum())

@@ -38,21 +38,13 @@ def molecules_to_batch(featurizer: Any, molecules: Sequence[Any]) -> Any:
         For an input that is not a valid molecule (names its index and SMILES).
     """
     from molmtd.backbones.features import batch_graphs
-    from molmtd.featurizer import (
-        InvalidMoleculeError,
-        _as_list,
-        _featurise_chunk,
-        _Rejected,
-        _shown,
-    )
+    from molmtd.featurizer import _as_list, _featurise_chunk, _Rejected, rejection_error
 
     items = _as_list(molecules)
     featurised = _featurise_chunk(items, featurizer._standardize_mode())
     for i, (item, graph) in enumerate(zip(items, featurised)):
         if isinstance(graph, _Rejected):
-            why = "is not a valid molecule" if graph.unparsable else "could not be featurised"
-            detail = "" if graph.unparsable else f": {graph.detail}"
-            raise InvalidMoleculeError(f"input {i} ({_shown(item)[:200]!r}) {why}{detail}")
+            raise rejection_error(i, item, graph)
     return batch_graphs(featurised)  # type: ignore[arg-type]
 
 

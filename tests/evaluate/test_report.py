@@ -109,3 +109,20 @@ def test_mean_scores_only_common_scale_metrics_and_complete_tasks():
     assert table.loc["auroc", "x"] == pytest.approx(0.70)
     assert table.loc["auroc", "y"] == pytest.approx(0.80)
     assert "## Mean score per metric" in markdown_report(s, "t")
+
+
+def test_minimol_overlap_tasks_are_marked_and_ranked_without():
+    """cyp*_veith tasks (MiniMol's pre-training may hold their assays): a dagger, a second rank."""
+    from molmtd.evaluate.report import overlaps_minimol_pretraining
+
+    res = _results()
+    res.loc[res["task"] == "B", "task"] = "cyp2d6_veith"
+    md = markdown_report(summarize(res), "t")
+    assert "| cyp2d6_veith † |" in md and "| A |" in md
+    # ranks: A alone -> x 1, ecfp 2, y 3; with cyp2d6_veith: x (1+3)/2, ecfp (2+1.5)/2, y (3+1.5)/2
+    assert "| x | 2.00 | 1.00 |" in md and "| ecfp | 1.75 | 2.00 |" in md
+    assert "| y | 2.25 | 3.00 |" in md
+    assert overlaps_minimol_pretraining("CYP1A2_Veith") and not overlaps_minimol_pretraining(
+        "cyp2c9_substrate_carbonmangels"
+    )
+    assert "without †" not in markdown_report(summarize(_results()), "t")
