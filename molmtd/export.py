@@ -186,6 +186,59 @@ class OnnxStudent:
         return self.session.run(["rows"], inputs)[0]
 
 
+#: Molecules whose ONNX rows must equal the verified torch rows before a cached export is used.
+CHECK_SMILES = ("CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1", "BrCCBr")
+CHECK_ATOL = 1e-4
+
+
+def rows_match(student: OnnxStudent, backbone: Any) -> bool:
+    """True when ``student`` gives ``backbone``'s rows on :data:`CHECK_SMILES` (within 1e-4)."""
+    import torch
+
+    from molmtd.backbones.features import smiles_to_graph
+    from molmtd.training.inference import eval_mode
+
+    graphs = [smiles_to_graph(smi) for smi in CHECK_SMILES]
+    with eval_mode(backbone), torch.inference_mode():
+        expected = backbone(backbone.collate(list(CHECK_SMILES))).float().numpy()
+    return bool(np.allclose(student.run(graphs), expected, atol=CHECK_ATOL, rtol=0))
+
+
+def cached_onnx_student(backbone: Any, weights_sha256: str, cache_dir: Path) -> OnnxStudent:
+    """``backbone`` exported to ONNX once per weights hash, checked on every load.
+
+    The export lives at ``cache_dir/<sha[:16]>.onnx`` (written beside and renamed, so
+    concurrent runs are safe). A cached file is used only if its rows equal the verified
+    torch model's on :data:`CHECK_SMILES`; otherwise it is exported again, and a second
+    mismatch raises.
+
+    Raises
+    ------
+    molmtd.models.ModelFileError
+        The export does not reproduce the model's rows.
+    """
+    import os
+    import tempfile
+
+    from molmtd.models import ModelFileError
+
+    onnx_path = Path(cache_dir) / f"{weights_sha256[:16]}.onnx"
+    for attempt in range(2):
+        if not onnx_path.is_file():
+            onnx_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=onnx_path.parent)) / onnx_path.name
+            export_onnx(backbone, tmp)
+            os.replace(tmp.with_suffix(".json"), onnx_path.with_suffix(".json"))
+            os.replace(tmp, onnx_path)
+            tmp.parent.rmdir()
+        student = OnnxStudent(onnx_path)
+        if rows_match(student, backbone):
+            return student
+        if attempt == 0:  # a changed or corrupt cached export: made again from the weights
+            onnx_path.unlink(missing_ok=True)
+    raise ModelFileError(f"{onnx_path}: the ONNX export does not reproduce the model's rows")
+
+
 def add_subcommand(subparsers: Any) -> None:
     parser = subparsers.add_parser("export-onnx", help="export a GINE student to ONNX")
     parser.add_argument("--model", default="default", help="shipped model name or path")

@@ -392,7 +392,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     def _onnx_student(self) -> Any:
         """The student exported to ONNX (once per weights file) in an ONNX Runtime session."""
-        from molmtd.export import OnnxStudent, export_onnx
+        from molmtd.export import cached_onnx_student
         from molmtd.models import sha256_file
         from molmtd.training.checkpoint import WEIGHTS
         from molmtd.training.inference import resolve_student_path
@@ -405,19 +405,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         sha = backbone.meta.get("sha256") or sha256_file(
             resolve_student_path(Path(self.model)) / WEIGHTS
         )
-        digest = sha[:16]
-        onnx_path = Path.home() / ".cache" / "molmtd" / "onnx" / f"{digest}.onnx"
-        if not onnx_path.is_file():  # export beside, then rename: concurrent runs are safe
-            import os
-            import tempfile
-
-            onnx_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(dir=onnx_path.parent)) / onnx_path.name
-            export_onnx(backbone, tmp)
-            os.replace(tmp.with_suffix(".json"), onnx_path.with_suffix(".json"))
-            os.replace(tmp, onnx_path)
-            tmp.parent.rmdir()
-        student = OnnxStudent(onnx_path)
+        cache = Path.home() / ".cache" / "molmtd" / "onnx"
+        student = cached_onnx_student(backbone, sha, cache)  # its rows checked on load
         self.__dict__["_lazy_onnx"] = (str(self.model), student)
         return student
 

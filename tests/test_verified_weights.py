@@ -104,3 +104,52 @@ def test_shipped_model_records_its_hash() -> None:
     backbone = load_model("default")
     card = json.loads((MODELS_DIR / backbone.meta["model_name"] / "card.json").read_text())
     assert backbone.meta["sha256"] == card["sha256"]
+
+
+def test_edited_meta_json_is_refused(tmp_path: Path) -> None:
+    """meta.json decides the architecture: changing its pooling must fail verification."""
+    folder = tmp_path / "copy"
+    shutil.copytree(MODELS_DIR / "zinc200k-gine-fp-mse-small", folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["backbone"]["pool"] = "sum"
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r"meta\.json"):
+        Featurizer(model=folder).transform(SMILES)
+
+
+def test_card_without_meta_hash_or_domain_hash_is_refused(tmp_path: Path) -> None:
+    folder = save_student(tmp_path / "m")
+    card = json.loads((folder / "card.json").read_text())
+    (folder / "card.json").write_text(json.dumps({k: v for k, v in card.items() if k != "meta_sha256"}))
+    with pytest.raises(ModelFileError, match="meta_sha256"):
+        load_model(folder)
+    shipped = tmp_path / "shipped"
+    shutil.copytree(MODELS_DIR / "zinc200k-gine-fp-mse-small", shipped)
+    card = json.loads((shipped / "card.json").read_text())
+    card.pop("domain")
+    (shipped / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match="domain"):
+        load_model(shipped)
+
+
+def test_a_changed_cached_onnx_export_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    """One weight of the cached ONNX export scaled x3: re-exported, the rows stay right."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = save_student(tmp_path / "m")
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    torch_rows = Featurizer(model=folder, precision="float32").transform(smiles)
+    np.testing.assert_allclose(
+        Featurizer(model=folder, backend="onnx").transform(smiles), torch_rows, atol=1e-4
+    )
+    (cached,) = (tmp_path / ".cache" / "molmtd" / "onnx").glob("*.onnx")
+    model = onnx.load(str(cached))
+    weight = max(model.graph.initializer, key=lambda t: np.prod(t.dims))
+    weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * 3, weight.name))
+    onnx.save(model, str(cached))
+    tampered = cached.read_bytes()
+    rows = Featurizer(model=folder, backend="onnx").transform(smiles)
+    np.testing.assert_allclose(rows, torch_rows, atol=1e-4)
+    assert cached.read_bytes() != tampered  # made again from the verified weights

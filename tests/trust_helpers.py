@@ -24,7 +24,11 @@ def save_student(folder: Path, card: bool = True, seed: int = 0, **card_fields) 
     save_file(tensors, str(folder / "model.safetensors"))
     (folder / "meta.json").write_text(json.dumps({"backbone": backbone.config}))
     if card:
-        record = {"name": folder.name, "sha256": sha256_file(folder / "model.safetensors")}
+        record = {
+            "name": folder.name,
+            "sha256": sha256_file(folder / "model.safetensors"),
+            "meta_sha256": sha256_file(folder / "meta.json"),
+        }
         (folder / "card.json").write_text(json.dumps({**record, **card_fields}))
     return folder
 

@@ -108,7 +108,7 @@ def read_card(folder: Path) -> dict[str, Any] | None:
 
 
 def verify_weights(folder: Path, label: str | None = None) -> str | None:
-    """Check ``folder/model.safetensors`` against the sha256 in ``folder/card.json``.
+    """Check ``folder/model.safetensors`` and ``meta.json`` against ``folder/card.json``.
 
     Parameters
     ----------
@@ -126,8 +126,8 @@ def verify_weights(folder: Path, label: str | None = None) -> str | None:
     Raises
     ------
     ModelFileError
-        The weights' sha256 differs from the card's; the message names the file and both
-        hashes.
+        The weights' or meta.json's sha256 differs from the card's (the message names the
+        file and both hashes), or a card with a weights hash records none for meta.json.
     """
     folder = Path(folder)
     weights = folder / WEIGHTS_FILE
@@ -141,13 +141,28 @@ def verify_weights(folder: Path, label: str | None = None) -> str | None:
             stacklevel=3,
         )
         return None
-    actual = sha256_file(weights)
+    _check_file(weights, expected, label)
+    # meta.json decides the architecture (pooling, widths, standardisation): covered too
+    meta_expected = card.get("meta_sha256")
+    if not meta_expected:
+        raise ModelFileError(
+            f"{label + ': ' if label else ''}{folder / CARD_FILE} records no meta_sha256, so "
+            f"{folder / 'meta.json'} cannot be checked; regenerate the card (ship_model)"
+        )
+    _check_file(folder / "meta.json", meta_expected, label)
+    return expected
+
+
+def _check_file(path: Path, expected: str, label: str | None = None) -> None:
+    """Raise :class:`ModelFileError` unless ``path``'s sha256 is ``expected``."""
+    if not path.is_file():
+        raise ModelFileError(f"{label + ': ' if label else ''}{path} is missing")
+    actual = sha256_file(path)
     if actual != expected:
         raise ModelFileError(
-            f"{label + ': ' if label else ''}sha256 of {weights} is {actual}, but {CARD_FILE} "
+            f"{label + ': ' if label else ''}sha256 of {path} is {actual}, but {CARD_FILE} "
             f"records {expected}; the file is corrupt or was replaced"
         )
-    return actual
 
 
 def load_model(model: str | Path, device: str = "cpu") -> Any:
@@ -200,10 +215,12 @@ def load_domain_reference(folder: Path, card: dict[str, Any] | None) -> Any:
     if not path.is_file():
         return None
     expected = ((card or {}).get("domain") or {}).get("sha256")
-    if expected and (actual := sha256_file(path)) != expected:
+    if expected:
+        _check_file(path, expected)
+    elif (card or {}).get("sha256"):  # a verified model: every file that shapes its output
         raise ModelFileError(
-            f"sha256 of {path} is {actual}, but {CARD_FILE} records {expected}; "
-            f"the file is corrupt or was replaced"
+            f"{path}: {Path(folder) / CARD_FILE} records no domain.sha256 for it; "
+            f"regenerate the card or remove the file"
         )
     try:
         return DomainReference.load(path)
@@ -299,6 +316,7 @@ def ship_model(
         },
         "benchmark": benchmark or {},
         "sha256": sha256_file(dest / WEIGHTS_FILE),
+        "meta_sha256": sha256_file(dest / "meta.json"),
         "licence": "MIT (weights produced by this project's recipe)",
     }
     write_json(dest / CARD_FILE, card)
