@@ -26,7 +26,10 @@ SUBCOMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from molmtd import __version__
+
     parser = argparse.ArgumentParser(prog="molmtd", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"molmtd {__version__}")
     parser.add_argument(
         "--debug",
         action="store_true",

@@ -64,6 +64,7 @@ def _read_table(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
             dtype=str,
             engine="python",
         )
+        table = drop_smi_header(table)
         return table, table["smiles"].tolist()
     if suffix in (".sdf", ".sdf.gz"):
         from rdkit import Chem
@@ -87,6 +88,13 @@ def _read_table(path: Path, smiles_col: str | None) -> tuple[Any, list[Any]]:
     if col not in table.columns:
         raise UserError(f"column {col!r} not in {path}; its columns: {list(table.columns)}")
     return table, table[col].tolist()
+
+
+def drop_smi_header(table: Any) -> Any:
+    """A .smi/.txt table without its header line: a first field ``smiles`` (any case)."""
+    if len(table) and str(table["smiles"].iloc[0]).strip().lower() == "smiles":
+        return table.iloc[1:].reset_index(drop=True)
+    return table
 
 
 def _guess_smiles_column(columns: Sequence[str], path: Path) -> str:
@@ -204,10 +212,21 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("featurize", help="embed molecules with a molmtd student")
     parser.add_argument("input", type=Path, help=".csv/.tsv/.parquet/.smi/.sdf file")
     parser.add_argument("-o", "--output", type=Path, required=True, help=".parquet/.csv/.npy")
-    parser.add_argument("--smiles-col", default=None)
-    parser.add_argument("--model", default="default")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--smiles-col",
+        default=None,
+        help="SMILES column of a .csv/.tsv/.parquet input (default: the first column named "
+        "smiles, drug, mol or canonical_smiles, any case)",
+    )
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="shipped model name (molmtd models) or the folder of a trained student",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="molecules per forward pass (default 64)"
+    )
     parser.add_argument(
         "--n-jobs",
         type=int,
@@ -215,7 +234,13 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
         help="processes, each parsing, featurising and embedding with one torch thread "
         "(set it to the number of cores)",
     )
-    parser.add_argument("--on-error", choices=get_args(OnError), default="nan")
+    parser.add_argument(
+        "--on-error",
+        choices=get_args(OnError),
+        default="nan",
+        help="an invalid molecule gets a NaN row and valid=False (nan, the default here), or "
+        "stops the run naming its row and SMILES (raise, the default of the Python Featurizer)",
+    )
     parser.add_argument(
         "--precision",
         choices=get_args(Precision),
@@ -266,7 +291,19 @@ def featurizer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names}
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse, before anything is read or written, options that cannot work (one line)."""
+    if args.chunk_rows is not None and args.chunk_rows < 1:
+        raise UserError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
+    if args.input.exists() and args.output.exists() and args.input.samefile(args.output):
+        raise UserError(f"-o {args.output} is the input file; write to another file")
+    if args.output.resolve() == args.input.resolve():
+        raise UserError(f"-o {args.output} is the input file; write to another file")
+    Featurizer(**featurizer_kwargs(args)).check_params()
+
+
 def _run(args: argparse.Namespace) -> int:
+    check_options(args)
     check_output_path(args.output)
     if args.chunk_rows or args.scheduler:
         from molmtd.parallel import run_large

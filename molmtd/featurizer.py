@@ -74,6 +74,23 @@ class InvalidMoleculeError(UserError, ValueError):
         return type(self)(self.index + offset, self.shown, self.reason)
 
 
+class InvalidParameterError(UserError, ValueError):
+    """A Featurizer parameter that cannot work (names the parameter and its value)."""
+
+
+def _check_device(device: str) -> None:
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError) as err:
+        raise InvalidParameterError(f"device {device!r} is not a torch device ({err})") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise InvalidParameterError(f"device {device!r}: this machine has no CUDA GPU")
+    if kind not in ("cpu", "cuda", "mps"):
+        raise InvalidParameterError(f"device {device!r}: use cpu, cuda[:N] or mps")
+
+
 class Featurizer(TransformerMixin, BaseEstimator):
     """Embed molecules with a trained molmtd student.
 
@@ -220,6 +237,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
     # -- scikit-learn API ----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> Featurizer:
         """Stateless: checks parameters and returns self."""
+        return self.check_params()
+
+    def check_params(self) -> Featurizer:
+        """Raise :class:`InvalidParameterError` (one line) for a parameter that cannot work."""
         for name, allowed in (
             ("on_error", OnError),
             ("precision", Precision),
@@ -229,18 +250,23 @@ class Featurizer(TransformerMixin, BaseEstimator):
             value = getattr(self, name)
             if value not in get_args(allowed):
                 options = " or ".join(repr(a) for a in get_args(allowed))
-                raise ValueError(f"{name} must be {options}, got {value!r}")
-        if int(self.batch_size) < 1 or int(self.n_jobs) < 1:
-            raise ValueError("batch_size and n_jobs must be >= 1")
+                raise InvalidParameterError(f"{name} must be {options}, got {value!r}")
+        for name in ("batch_size", "n_jobs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}")
+        _check_device(str(self.device))
         if self.backend == "onnx" and self.precision in ("bfloat16", "int8"):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"backend='onnx' runs in float32, not precision={self.precision!r}: "
                 "use precision='auto' or 'float32'"
             )
         if self.precision == "int8" and (
             self.backend != "torch" or not str(self.device).startswith("cpu")
         ):
-            raise ValueError("precision='int8' runs on device='cpu' with backend='torch' only")
+            raise InvalidParameterError(
+                "precision='int8' runs on device='cpu' with backend='torch' only"
+            )
         return self
 
     def transform(self, X: Any) -> np.ndarray:

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from molmtd.errors import UserError
+
 _WORKER_FEATURIZERS: dict[str, Any] = {}
 
 
@@ -133,9 +135,9 @@ def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
             str(path), sep="\t" if path.suffix == ".tsv" else ",", blocksize=blocksize
         )
     else:
-        raise ValueError(f"--scheduler reads .smi/.txt/.csv/.tsv/.parquet, not {path.suffix!r}")
+        raise UserError(f"--scheduler reads .smi/.txt/.csv/.tsv/.parquet, not {path.suffix!r}")
     if args.output.suffix not in ("", ".parquet"):
-        raise ValueError("--scheduler writes a folder of parquet files: give -o OUT.parquet")
+        raise UserError("--scheduler writes a folder of parquet files: give -o OUT.parquet")
     col = args.smiles_col or _guess_smiles_column(frame.columns, path)
     params["n_jobs"] = 1
     with Client(args.scheduler):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from molmtd.errors import UserError
-from molmtd.featurize_cli import _guess_smiles_column, embedding_frame
+from molmtd.featurize_cli import _guess_smiles_column, drop_smi_header, embedding_frame
 from molmtd.featurizer import InvalidMoleculeError
 from molmtd.utils import atomic_open, atomic_save_npy, write_json
 
@@ -52,7 +52,28 @@ def _suffix(path: Path) -> str:
 def iter_chunks(
     path: Path, smiles_col: str | None, chunk_rows: int
 ) -> Iterator[tuple[Any, list[Any]]]:
-    """(input table chunk, its SMILES) for consecutive ``chunk_rows``-row chunks of ``path``."""
+    """(input table chunk, its SMILES) for consecutive ``chunk_rows``-row chunks of ``path``.
+
+    Raises
+    ------
+    UserError
+        The file is missing, empty, of a format that cannot be streamed, unreadable, or has
+        no such SMILES column (one line naming the file).
+    """
+    if not path.is_file():
+        raise UserError(f"input file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise UserError(f"input file {path} is empty")
+    try:
+        yield from _chunks(path, smiles_col, chunk_rows)
+    except UserError:
+        raise
+    except (ValueError, KeyError, OSError, UnicodeDecodeError) as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise UserError(f"cannot read {path}: {reason}") from err
+
+
+def _chunks(path: Path, smiles_col: str | None, chunk_rows: int) -> Iterator[tuple[Any, list[Any]]]:
     import pandas as pd
 
     suffix = _suffix(path)
@@ -62,6 +83,8 @@ def iter_chunks(
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
             table = batch.to_pandas()
             col = smiles_col or _guess_smiles_column(table.columns, path)
+            if col not in table.columns:
+                raise UserError(f"column {col!r} not in {path}; its columns: {list(table.columns)}")
             yield table, table[col].tolist()
         return
     if suffix in (".smi", ".txt", ".smi.gz", ".txt.gz"):
@@ -70,14 +93,17 @@ def iter_chunks(
         sep = "\t" if suffix.startswith(".tsv") else ","
         reader = pd.read_csv(path, sep=sep, chunksize=chunk_rows)
     else:
-        raise ValueError(
-            f"cannot stream {suffix!r} files: use .smi/.txt/.csv/.tsv (optionally .gz) or .parquet"
+        raise UserError(
+            f"cannot stream {suffix or '(no suffix)'!r} files like {path}: use "
+            ".smi/.txt/.csv/.tsv (optionally .gz) or .parquet"
         )
     with reader:
-        for table in reader:
+        for i, table in enumerate(reader):
+            if suffix.startswith((".smi", ".txt")) and i == 0:
+                table = drop_smi_header(table)
             col = smiles_col or _guess_smiles_column(table.columns, path)
             if col not in table.columns:
-                raise KeyError(f"column {col!r} not in {path}; columns: {list(table.columns)}")
+                raise UserError(f"column {col!r} not in {path}; its columns: {list(table.columns)}")
             yield table.reset_index(drop=True), table[col].tolist()
 
 
@@ -109,7 +135,7 @@ def featurize_file(
     (rows, invalid rows)
     """
     if output.suffix not in (".parquet", ".csv", ".npy"):
-        raise ValueError(f"unsupported output format {output.suffix!r}: use .parquet, .csv or .npy")
+        raise UserError(f"unsupported output format {output.suffix!r}: use .parquet, .csv or .npy")
     parts = output.with_name(output.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
     manifest = _manifest(path, featurizer, chunk_rows)

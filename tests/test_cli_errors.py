@@ -156,3 +156,82 @@ def test_benchmark_unknown_representation(tmp_path: Path, capsys) -> None:
     argv = ["benchmark", "--quick", "--reps", "no-such-rep", "--out", str(tmp_path)]
     line = _error(argv, capsys)
     assert "unknown representation 'no-such-rep'" in line
+
+
+# Every option or input a user can get wrong: one line, exit 2, nothing left behind.
+def _paths(tmp_path: Path) -> dict[str, Path]:
+    csv = _csv(tmp_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    xlsx = tmp_path / "in.xlsx"
+    xlsx.write_bytes(b"PK\x03\x04 not really a workbook")
+    return {"csv": csv, "empty": empty, "xlsx": xlsx}
+
+
+ERROR_CASES = {
+    "n-jobs 0": (["--n-jobs", "0"], "csv", "n_jobs"),
+    "batch-size -1": (["--batch-size", "-1"], "csv", "batch_size"),
+    "cuda without a GPU": (["--device", "cuda"], "csv", "no CUDA"),
+    "unknown device": (["--device", "tpu9"], "csv", "device"),
+    "int8 with onnx": (["--precision", "int8", "--backend", "onnx"], "csv", "onnx"),
+    "chunk-rows -5": (["--chunk-rows", "-5"], "csv", "--chunk-rows"),
+    "chunk-rows 0": (["--chunk-rows", "0"], "csv", "--chunk-rows"),
+    "streamed wrong column": (["--chunk-rows", "10", "--smiles-col", "nope"], "csv", "nope"),
+    "streamed empty file": (["--chunk-rows", "10"], "empty", "empty"),
+    "streamed xlsx": (["--chunk-rows", "10"], "xlsx", ".xlsx"),
+    "one-shot xlsx": ([], "xlsx", "in.xlsx"),
+    "one-shot wrong column": (["--smiles-col", "nope"], "csv", "nope"),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_every_option_error_is_one_line(model: str, tmp_path: Path, capsys, case: str) -> None:
+    extra, source, needle = ERROR_CASES[case]
+    src = _paths(tmp_path)[source]
+    out = tmp_path / "out.csv"
+    line = _error(["featurize", str(src), "-o", str(out), "--model", model, *extra], capsys)
+    assert needle in line, line
+    assert not out.exists() and not list(tmp_path.glob("*.parts"))
+    assert not list(tmp_path.glob(".out.csv.tmp-*"))
+
+
+@pytest.mark.parametrize("extra", [[], ["--chunk-rows", "10"]])
+def test_output_equal_to_input_is_refused(model: str, tmp_path: Path, capsys, extra) -> None:
+    src = _csv(tmp_path)
+    before = src.read_bytes()
+    line = _error(["featurize", str(src), "-o", str(src), "--model", model, *extra], capsys)
+    assert "is the input file" in line and src.read_bytes() == before
+
+
+def test_a_long_input_is_quoted_cut(model: str, tmp_path: Path, capsys) -> None:
+    src = _csv(tmp_path, smiles=["CCO", "X" * 5000])
+    line = _error(
+        ["featurize", str(src), "-o", str(tmp_path / "o.csv"), "--model", model,
+         "--on-error", "raise"], capsys,
+    )  # fmt: skip
+    assert "input 1" in line and "(5000 characters)" in line and len(line) < 600
+
+
+@pytest.mark.parametrize("extra", [[], ["--chunk-rows", "2"]])
+def test_smi_header_line_is_not_a_molecule(model: str, tmp_path: Path, extra) -> None:
+    src = tmp_path / "in.smi"
+    src.write_text("SMILES Name\nCCO ethanol\nc1ccccc1O phenol\nCCN ethylamine\n")
+    out = tmp_path / "o.csv"
+    assert main(["featurize", str(src), "-o", str(out), "--model", model, *extra]) == 0
+    frame = pd.read_csv(out)
+    assert frame["smiles"].tolist() == ["CCO", "c1ccccc1O", "CCN"] and frame["valid"].all()
+
+
+def test_version_and_help_texts(capsys) -> None:
+    from molmtd import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"molmtd {__version__}"
+    with pytest.raises(SystemExit):
+        main(["featurize", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--smiles-col", "--model", "--device", "--batch-size", "--on-error"):
+        described = text.split(option, 2)[-1][:200]
+        assert len(described.split()) > 4, option
+    assert "default of the Python Featurizer" in text
