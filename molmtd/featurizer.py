@@ -599,7 +599,12 @@ def _featurise_chunk(
     """
     from rdkit import Chem
 
-    from molmtd.backbones.features import canonical_mol, mols_to_graphs
+    from molmtd.backbones.features import (
+        canonical_mol,
+        has_isotopes,
+        mols_to_graphs,
+        without_isotopes,
+    )
 
     results: list[dict[str, np.ndarray] | _Rejected | None] = []
     mols: list[Any] = []  # the molecules to featurise, for the results that are None
@@ -611,6 +616,8 @@ def _featurise_chunk(
                 results.append(_Rejected(unparsable=True))
                 continue
             parsed, mol = mol, standardize_mol(mol, standardize)
+            if mol is not None and has_isotopes(item if not is_mol and mol is parsed else mol):
+                mol = without_isotopes(mol)  # isotope-labelled: featurised as the parent
             if mol is None:
                 results.append(_Rejected(unparsable=False, detail=f"{standardize} failed"))
                 continue

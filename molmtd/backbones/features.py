@@ -13,6 +13,7 @@ an LRU cache of featurised graphs so later epochs skip RDKit.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -320,6 +321,33 @@ class GraphCollator:
         return batch_graphs(graphs)
 
 
+_ISOTOPE = re.compile(r"\[\d")
+
+
+def has_isotopes(item: Any) -> bool:
+    """Whether a SMILES string (cheap text check) or ``Mol`` carries isotope labels."""
+    if isinstance(item, str):
+        return bool(_ISOTOPE.search(item))
+    return any(atom.GetIsotope() for atom in item.GetAtoms())
+
+
+def without_isotopes(mol: Any) -> Any:
+    """``mol`` with every isotope label removed and hydrogens made implicit again.
+
+    The students' rule for isotopes: a labelled molecule (``[2H]``, ``[13C]``, ``[18F]``)
+    is featurised as its unlabelled parent, so deuterated or 13C drugs embed exactly like
+    the drug. OGB's atom features never encode isotopes; without this rule a ``[2H]``
+    would still become a graph node of its own (an explicit hydrogen) while ``[13C]`` would
+    not, and benzene-d6 would sit farther from benzene than phenol does.
+    """
+    from rdkit import Chem
+
+    mol = Chem.Mol(mol)
+    for atom in mol.GetAtoms():
+        atom.SetIsotope(0)
+    return Chem.RemoveHs(mol, sanitize=True)
+
+
 def _parsed(item: Any, index: int, chem: Any) -> Any:
     """``item`` as a ``Mol`` with atoms, or ``ValueError`` naming it (as :func:`smiles_to_graph`)."""
     if isinstance(item, chem.Mol):
@@ -334,6 +362,8 @@ def _parsed(item: Any, index: int, chem: Any) -> Any:
         raise ValueError(f"could not parse SMILES at index {index}: {item!r}")
     if mol.GetNumAtoms() == 0:
         raise ValueError(f"molecule at index {index} has no atoms: {item!r}")
+    if has_isotopes(item if isinstance(item, str) else mol):
+        mol = chem.MolFromSmiles(chem.MolToSmiles(without_isotopes(mol)))
     return mol
 
 
