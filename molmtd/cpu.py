@@ -87,3 +87,48 @@ def append_csv(table: Any, path: Path) -> None:
     if path.is_file():
         table = pd.concat([pd.read_csv(path), table], ignore_index=True)
     table.to_csv(path, index=False, float_format="%.4g")
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask; ``os.cpu_count()`` elsewhere)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle + iowait, total) jiffies of all CPUs from ``/proc/stat``; None without it."""
+    path = Path("/proc/stat")
+    if not path.is_file():
+        return None
+    fields = [int(v) for v in path.read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3] + (fields[4] if len(fields) > 4 else 0), sum(fields[:8])
+
+
+def idle_cores(sample_seconds: float = 0.1) -> float:
+    """How many of :func:`usable_cores` are idle now (a ``sample_seconds`` look at
+    ``/proc/stat``; the 1-minute load average where there is none)."""
+    import os
+    import time
+
+    cores = usable_cores()
+    first = _cpu_times()
+    if first is None:
+        return max(0.0, cores - os.getloadavg()[0])
+    time.sleep(sample_seconds)
+    second = _cpu_times()
+    idle, total = second[0] - first[0], second[1] - first[1]
+    return cores * idle / total if total > 0 else float(cores)
+
+
+def auto_threads() -> int:
+    """Threads that will not stall: one per idle core, at least one.
+
+    OpenMP threads spin at every barrier; with more threads than free cores (another job
+    running) each forward pass waits for a descheduled thread and runs several times slower
+    than with one thread. On an idle machine this is every usable core.
+    """
+    return max(1, min(usable_cores(), round(idle_cores())))

@@ -229,10 +229,17 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--n-jobs",
-        type=int,
-        default=1,
-        help="processes, each parsing, featurising and embedding with one torch thread "
-        "(set it to the number of cores)",
+        type=_count_or_auto,
+        default="auto",
+        help="processes, each parsing, featurising and embedding with one torch thread; "
+        "auto (default): one per core idle at the start (inputs of 512 molecules or more)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_count_or_auto,
+        default="auto",
+        help="torch threads of a single process's forward pass; auto (default): one per idle "
+        "core, so a loaded machine does not stall on threads waiting for a free core",
     )
     parser.add_argument(
         "--on-error",
@@ -276,6 +283,16 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
+def _count_or_auto(text: str) -> int | str:
+    """argparse type: ``auto`` or an integer (range checked by Featurizer.check_params)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
+
+
 def featurizer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The :class:`Featurizer` parameters given on the ``molmtd featurize`` command line."""
     names = (
@@ -288,7 +305,7 @@ def featurizer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "standardize",
         "backend",
     )
-    return {name: getattr(args, name) for name in names}
+    return {name: getattr(args, name) for name in names} | {"num_threads": args.threads}
 
 
 def check_options(args: argparse.Namespace) -> None:

@@ -11,14 +11,23 @@ not pickled with the object.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from molmtd.errors import UserError
+from molmtd.molecule_input import (  # InvalidMoleculeError: part of this module's API
+    InvalidMoleculeError,  # noqa: F401
+    _as_list,
+    _featurise_chunk,
+    _featurised_iter,
+    _Rejected,
+    rejection_error,
+)
 from molmtd.precision import quantise_int8
 from molmtd.standardize import MODES as STANDARDIZE_MODES
 from molmtd.standardize import Standardize, standardize_mol
@@ -29,11 +38,9 @@ Precision = Literal["auto", "float32", "bfloat16", "int8"]
 Backend = Literal["torch", "compile", "onnx"]
 StandardizeOption = Literal["auto", "none", "largest_fragment", "parent"]
 
-# Inputs per featurisation task in the process pool, the smallest input that starts a pool,
-# and the chunks per process featurised before the pool waits for the forward pass.
+# Inputs per featurisation task in the process pool, and the smallest input that starts a pool.
 _CHUNK = 256
 _MIN_POOL_ITEMS = 2 * _CHUNK
-_WAVE = 4
 
 # precision="auto": bfloat16 only where the CPU multiplies it natively and these molecules'
 # rows stay this close to float32 (relative L2; the shipped model's worst row over 2,000
@@ -53,25 +60,6 @@ _AUTO_CHECK_SMILES = (
     "BrCCBr",
 )
 _AUTO_MAX_RELATIVE_L2 = 0.02
-
-
-class InvalidMoleculeError(UserError, ValueError):
-    """An input could not be turned into a molecule; names its index and SMILES.
-
-    Attributes ``index`` (position in the input), ``shown`` (the input as quoted, cut to
-    200 characters) and ``reason``.
-    """
-
-    def __init__(self, index: int, shown: str, reason: str) -> None:
-        self.index, self.shown, self.reason = int(index), shown, reason
-        super().__init__(f"input {self.index} ({shown!r}) {reason}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.index, self.shown, self.reason)
-
-    def shifted(self, offset: int) -> InvalidMoleculeError:
-        """The same error for an input ``offset`` rows further on (a chunk of a file)."""
-        return type(self)(self.index + offset, self.shown, self.reason)
 
 
 class InvalidParameterError(UserError, ValueError):
@@ -111,9 +99,9 @@ class Featurizer(TransformerMixin, BaseEstimator):
     n_jobs
         Processes. For graph students on the CPU, ``n_jobs`` processes (for inputs of at
         least 512 molecules) each parse, featurise and embed chunks of 256 molecules with
-        one torch thread, so set it to the number of cores; with ``n_jobs=1`` the forward pass
-        uses torch's current thread count (``torch.set_num_threads``; more threads help on
-        an idle machine and stall on a loaded one). On a GPU, and with ``backend="compile"``
+        one torch thread, so set it to the number of cores, or ``"auto"``: one process per
+        core that is idle when the call starts (:func:`molmtd.cpu.auto_threads`). With one
+        process the forward pass uses ``num_threads`` threads. On a GPU, and with ``backend="compile"``
         (compiled once, in this process), ``n_jobs`` processes parse and featurise the
         molecules, taking turns with the forward pass in this process. Other
         students featurise in ``n_jobs - 1`` DataLoader workers.
@@ -149,6 +137,12 @@ class Featurizer(TransformerMixin, BaseEstimator):
         whose card does not say).
     verbose
         Show a progress bar.
+    num_threads
+        Torch threads of the forward pass in this process: ``"auto"`` (default) one per
+        core idle when the call starts (all usable cores on an idle machine, one on a
+        loaded one: more threads than free cores stall at every OpenMP barrier, several
+        times slower); an integer; or None for torch's current setting. Restored after
+        each call.
 
     Attributes
     ----------
@@ -172,12 +166,13 @@ class Featurizer(TransformerMixin, BaseEstimator):
         model: str | Path = "default",
         device: str = "cpu",
         batch_size: int = 64,
-        n_jobs: int = 1,
+        n_jobs: int | Literal["auto"] = 1,
         on_error: OnError = "raise",
         precision: Precision = "auto",
         standardize: StandardizeOption = "auto",
         verbose: bool = False,
         backend: Backend = "torch",
+        num_threads: int | Literal["auto"] | None = "auto",
     ) -> None:
         self.model = model
         self.device = device
@@ -188,6 +183,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.standardize = standardize
         self.verbose = verbose
         self.backend = backend
+        self.num_threads = num_threads
 
     # -- model loading -------------------------------------------------------------------
     def _backbone(self) -> Any:
@@ -251,10 +247,13 @@ class Featurizer(TransformerMixin, BaseEstimator):
             if value not in get_args(allowed):
                 options = " or ".join(repr(a) for a in get_args(allowed))
                 raise InvalidParameterError(f"{name} must be {options}, got {value!r}")
-        for name in ("batch_size", "n_jobs"):
+        for name, auto in (("batch_size", False), ("n_jobs", True), ("num_threads", True)):
             value = getattr(self, name)
+            if (auto and value == "auto") or (name == "num_threads" and value is None):
+                continue
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}")
+                also = ' or "auto"' if auto else ""
+                raise InvalidParameterError(f"{name} must be an integer >= 1{also}, got {value!r}")
         _check_device(str(self.device))
         if self.backend == "onnx" and self.precision in ("bfloat16", "int8"):
             raise InvalidParameterError(
@@ -278,6 +277,29 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.fit(X)
         items = _as_list(X)
         backbone = self._backbone()
+        with _torch_threads(self._threads(len(items))):
+            return self._transform(items, backbone)
+
+    def _threads(self, n_items: int) -> int | None:
+        """Torch threads for this call (None: leave torch's setting); resolves "auto" once."""
+        from molmtd.cpu import auto_threads
+
+        wanted = {"num_threads": self.num_threads, "n_jobs": self.n_jobs}
+        measured = self.__dict__.get("_lazy_idle_at", (-1e9, 1))
+        if "auto" in wanted.values() and n_items and time.monotonic() - measured[0] > 10:
+            measured = (time.monotonic(), auto_threads())  # a 0.1 s look, reused for 10 s
+            self.__dict__["_lazy_idle_at"] = measured
+        self.__dict__["_lazy_idle"] = measured[1]
+        if self.num_threads == "auto":
+            return measured[1]
+        return None if self.num_threads is None else int(self.num_threads)
+
+    def _n_jobs(self, n_items: int) -> int:
+        if n_items < _MIN_POOL_ITEMS:
+            return 1
+        return int(self.__dict__.get("_lazy_idle", 1) if self.n_jobs == "auto" else self.n_jobs)
+
+    def _transform(self, items: list[Any], backbone: Any) -> np.ndarray:
         if _featurises_graphs(backbone):
             out, valid = self._transform_graphs(items, backbone)
             self.valid_mask_ = valid
@@ -310,7 +332,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         device = next(iter(backbone.parameters())).device
         out = np.full((len(items), backbone.dim), np.nan, dtype=np.float32)
         valid = np.zeros(len(items), dtype=bool)
-        n_jobs = int(self.n_jobs) if len(items) >= _MIN_POOL_ITEMS else 1
+        n_jobs = self._n_jobs(len(items))
         starts = range(0, len(items), _CHUNK)
         chunks = [items[s : s + _CHUNK] for s in starts]
         # compiled code is made once, here, not again in every pool process of every call
@@ -511,7 +533,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         from molmtd.training.inference import embed
 
         backbone = self._backbone()
-        workers = max(int(self.n_jobs) - 1, 0)
+        workers = max(self._n_jobs(len(smiles)) - 1, 0)
         kwargs = dict(batch_size=int(self.batch_size), num_workers=workers, progress=self.verbose)
         device = next(iter(backbone.parameters())).device
         try:
@@ -554,35 +576,6 @@ def bfloat16_relative_error(backbone: Any, smiles: Sequence[str]) -> np.ndarray:
     return np.linalg.norm(rows[1] - rows[0], axis=1) / np.linalg.norm(rows[0], axis=1)
 
 
-class _Rejected(NamedTuple):
-    """Why an input has no graph: it does not parse, or the featuriser refused it."""
-
-    unparsable: bool
-    detail: str = ""
-
-
-def _shown(item: Any, limit: int = 200) -> str:
-    """How an input is named in error messages (cut to ``limit`` characters)."""
-    from rdkit import Chem
-
-    if isinstance(item, Chem.Mol):
-        return "<rdkit Mol>"
-    text = item if isinstance(item, str) else repr(item)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-def rejection_error(index: int, item: Any, why: _Rejected, hint: bool = False) -> InvalidMoleculeError:
-    """The one-line error for input ``index`` that was rejected for ``why``."""
-    if why.unparsable:
-        tail = (
-            "; use on_error='nan' (--on-error nan) to get a NaN row and valid_mask_ instead"
-            if hint
-            else ""
-        )
-        return InvalidMoleculeError(index, _shown(item), f"is not a valid molecule{tail}")
-    return InvalidMoleculeError(index, _shown(item), f"could not be featurised: {why.detail}")
-
-
 def _featurises_graphs(backbone: Any) -> bool:
     """True for the GNN backbones, whose collate turns molecules into OGB graphs."""
     from molmtd.backbones.features import GraphCollator
@@ -590,80 +583,22 @@ def _featurises_graphs(backbone: Any) -> bool:
     return isinstance(getattr(backbone, "collator", None), GraphCollator)
 
 
-def _featurise_chunk(
-    items: Sequence[Any], standardize: Standardize = "none"
-) -> list[dict[str, np.ndarray] | _Rejected]:
-    """Parse, standardise and featurise ``items`` (SMILES or ``Mol``): a graph or rejection each.
-
-    Runs in pool workers, so it takes and returns only picklable, compact objects.
-    """
-    from rdkit import Chem
-
-    from molmtd.backbones.features import (
-        canonical_mol,
-        has_isotopes,
-        mols_to_graphs,
-        without_isotopes,
-    )
-
-    results: list[dict[str, np.ndarray] | _Rejected | None] = []
-    mols: list[Any] = []  # the molecules to featurise, for the results that are None
-    with rdkit_quiet():
-        for item in items:
-            is_mol = isinstance(item, Chem.Mol)
-            mol = item if is_mol else parse_mol(item)
-            if mol is None or mol.GetNumAtoms() == 0:
-                results.append(_Rejected(unparsable=True))
-                continue
-            parsed, mol = mol, standardize_mol(mol, standardize)
-            if mol is not None and has_isotopes(item if not is_mol and mol is parsed else mol):
-                mol = without_isotopes(mol)  # isotope-labelled: featurised as the parent
-            if mol is None:
-                results.append(_Rejected(unparsable=False, detail=f"{standardize} failed"))
-                continue
-            try:
-                # a standardised molecule is no longer what its SMILES says: round-trip it
-                mols.append(canonical_mol(mol, None if is_mol or mol is not parsed else item))
-            except Exception as err:  # RDKit raises several types; report, don't crash
-                results.append(_Rejected(unparsable=False, detail=str(err)))
-                continue
-            results.append(None)
-        graphs = iter(mols_to_graphs(mols))
-    return [
-        result if result is not None else _graph_or_rejected(next(graphs)) for result in results
-    ]
-
-
-def _graph_or_rejected(
-    graph: dict[str, np.ndarray] | Exception,
-) -> dict[str, np.ndarray] | _Rejected:
-    return _Rejected(unparsable=False, detail=str(graph)) if isinstance(graph, Exception) else graph
-
-
-def _featurised_iter(
-    chunks: list[list[Any]], n_jobs: int, standardize: Standardize = "none"
-) -> Iterator[list[dict[str, np.ndarray] | _Rejected]]:
-    """Featurised chunks, in order: in-process (``n_jobs=1``) or from ``n_jobs`` processes.
-
-    For a forward pass on a GPU. The pool featurises ``_WAVE * n_jobs`` chunks at a time and
-    then waits while the caller embeds them, so memory stays bounded.
-    """
-    if n_jobs <= 1 or len(chunks) <= 1:
-        yield from (_featurise_chunk(chunk, standardize) for chunk in chunks)
-        return
-    import functools
-    import multiprocessing
-    import sys
-
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    work = functools.partial(_featurise_chunk, standardize=standardize)
-    wave = _WAVE * n_jobs
-    with ctx.Pool(n_jobs) as pool:
-        for i in range(0, len(chunks), wave):
-            yield from pool.map(work, chunks[i : i + wave], chunksize=1)
-
-
 _PROCESS_FEATURIZER: Featurizer | None = None
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """``torch.set_num_threads(n)`` for the block, then the previous setting (None: unchanged)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if n is not None and n != previous:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
 
 
 def _init_embedding_process(featurizer: Featurizer) -> None:
@@ -693,23 +628,3 @@ def _forward(
 
     emb = backbone(to_device(batch_graphs([g for _, g in graphs]), device))
     out[[row for row, _ in graphs]] = emb.float().cpu().numpy()
-
-
-def _as_list(X: Any) -> list[Any]:
-    if isinstance(X, str):
-        raise TypeError("X must be a sequence of SMILES, not a single string; wrap it in a list")
-    if hasattr(X, "iloc"):  # pandas
-        if getattr(X, "ndim", 1) == 2:
-            if X.shape[1] != 1:
-                raise ValueError(f"expected one column of SMILES, got {X.shape[1]} columns")
-            X = X.iloc[:, 0]
-        return list(X.to_numpy())
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        if X.ndim != 1:
-            raise ValueError(f"expected a 1-D array of SMILES, got shape {X.shape}")
-        return list(X)
-    if isinstance(X, Iterable):
-        return list(X)
-    raise TypeError(f"cannot featurise an object of type {type(X).__name__}")

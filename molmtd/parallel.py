@@ -140,8 +140,16 @@ def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
         raise UserError("--scheduler writes a folder of parquet files: give -o OUT.parquet")
     col = args.smiles_col or _guess_smiles_column(frame.columns, path)
     params["n_jobs"] = 1
+    # written to a folder beside and renamed when every partition is there
+    import shutil
+
+    tmp = args.output.with_name(f".{args.output.name}.tmp-dask")
+    shutil.rmtree(tmp, ignore_errors=True)
     with Client(args.scheduler):
-        featurize_dask(frame, smiles_col=col, **params).to_parquet(str(args.output))
+        featurize_dask(frame, smiles_col=col, **params).to_parquet(str(tmp))
+    if args.output.exists():
+        shutil.rmtree(args.output)
+    tmp.rename(args.output)
     side = _write_sidecar(args, _featurizer(params).provenance_, None)
     print(
         f"wrote {args.output} (a folder of parquet files, one per partition); provenance in {side}"

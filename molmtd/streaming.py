@@ -27,7 +27,7 @@ import numpy as np
 
 from molmtd.errors import UserError
 from molmtd.featurize_cli import _guess_smiles_column, drop_smi_header, embedding_frame
-from molmtd.featurizer import InvalidMoleculeError
+from molmtd.molecule_input import InvalidMoleculeError
 from molmtd.utils import atomic_open, atomic_save_npy, write_json
 
 DEFAULT_CHUNK_ROWS = 20_000

@@ -38,7 +38,7 @@ def molecules_to_batch(featurizer: Any, molecules: Sequence[Any]) -> Any:
         For an input that is not a valid molecule (names its index and SMILES).
     """
     from molmtd.backbones.features import batch_graphs
-    from molmtd.featurizer import _as_list, _featurise_chunk, _Rejected, rejection_error
+    from molmtd.molecule_input import _as_list, _featurise_chunk, _Rejected, rejection_error
 
     items = _as_list(molecules)
     featurised = _featurise_chunk(items, featurizer._standardize_mode())

@@ -86,8 +86,13 @@ def main(args: argparse.Namespace) -> int:
             if off.any():
                 names = ", ".join(sorted(set(results.loc[off, "task"])))
                 text = f"Not comparable (test set is not the official one): {names}\n\n{text}"
-        with open(paths["markdown"], "a") as fh:
-            fh.write(f"\n## Published leaderboard entries ({Path(board).name})\n\n{text}")
+        from molmtd.utils import atomic_write_text
+
+        report = paths["markdown"].read_text()
+        atomic_write_text(
+            paths["markdown"],
+            f"{report}\n## Published leaderboard entries ({Path(board).name})\n\n{text}",
+        )
     paths["provenance"] = write_benchmark_provenance(cfg, args, list(paths.values()))
     print(f"results: {cfg.results_path}")
     for name, path in paths.items():

@@ -148,13 +148,20 @@ def load_results(path: Path) -> pd.DataFrame:
 
 
 def _append(path: Path, row: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Add ``row`` to the results CSV: the file is rewritten beside and renamed, so a kill
+    leaves either the old rows or all of them, never half a line."""
+    from molmtd.utils import atomic_open
+
     df = pd.DataFrame([row])
-    header = not path.is_file() or path.stat().st_size == 0
-    if not header:
-        existing_cols = pd.read_csv(path, nrows=0).columns.tolist()
-        df = df.reindex(columns=existing_cols)
-    df.to_csv(path, mode="a", header=header, index=False)
+    if path.is_file() and path.stat().st_size > 0:
+        existing = pd.read_csv(path, dtype=str, keep_default_na=False)
+        text = existing.to_csv(index=False) + df.reindex(columns=existing.columns).to_csv(
+            index=False, header=False
+        )
+    else:
+        text = df.to_csv(index=False)
+    with atomic_open(path, "w") as fh:
+        fh.write(text)
 
 
 def run_benchmark(

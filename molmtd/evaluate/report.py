@@ -288,8 +288,10 @@ def write_report(
         "tasks_png": out_dir / f"tasks_{tag}.png",
         "ranks_png": out_dir / f"ranks_{tag}.png",
     }
-    summary.to_csv(paths["summary"], index=False)
-    paths["markdown"].write_text(markdown_report(summary, title, reference))
+    from molmtd.utils import atomic_write_text
+
+    atomic_write_text(paths["summary"], summary.to_csv(index=False))
+    atomic_write_text(paths["markdown"], markdown_report(summary, title, reference))
     plot_tasks(summary, paths["tasks_png"], title)
     if summary["rep"].nunique() > 1 and len(rank_table(summary)):
         plot_ranks(summary, paths["ranks_png"], title)
