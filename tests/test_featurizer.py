@@ -85,10 +85,20 @@ def test_pipeline_gridsearch_and_pickle(student_dir: Path) -> None:
     assert feat.get_feature_names_out().shape == (32,)
 
 
-def test_parallel_featurisation_matches_serial(student_dir: Path) -> None:
-    smiles = SMILES * 8
+def test_parallel_featurisation_matches_serial(student_dir: Path, monkeypatch) -> None:
+    import molmtd.featurizer as featurizer_module
+
+    smiles = (SMILES * (600 // len(SMILES) + 1))[:600]  # above the pool threshold (512)
+    pools = []
+    original = featurizer_module.Featurizer._embedded_in_pool
+    monkeypatch.setattr(
+        featurizer_module.Featurizer,
+        "_embedded_in_pool",
+        lambda self, chunks, n: pools.append(n) or original(self, chunks, n),
+    )
     serial = Featurizer(model=student_dir, batch_size=8).transform(smiles)
     parallel = Featurizer(model=student_dir, batch_size=8, n_jobs=2).transform(smiles)
+    assert pools == [2]  # the parallel run did start a pool of two processes
     np.testing.assert_allclose(parallel, serial, rtol=1e-5, atol=1e-5)
 
 

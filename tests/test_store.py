@@ -117,6 +117,20 @@ class SlowTeacher(DescTeacher):
         return super().embed(smiles)
 
 
+class KillingTeacher(SlowTeacher):
+    """SlowTeacher that SIGKILLs its whole process group (driver and workers, like a killed
+    job) once ``after`` chunks are committed in ``chunks_dir``: a kill at a known point."""
+
+    def __init__(self, chunks_dir: str, after: int = 2) -> None:
+        super().__init__()
+        self.chunks_dir, self.after = chunks_dir, after
+
+    def embed(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        if len(list(Path(self.chunks_dir).glob("*.json"))) >= self.after:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        return super().embed(smiles)
+
+
 class CrashTeacher(DescTeacher):
     """Kills its worker process (``os._exit``) on the first ``crashes`` calls, counted in files."""
 
@@ -377,13 +391,14 @@ def test_fit_teacher_resume_uses_saved_statistics(tmp_path, smiles):
 KILL_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
-from test_store import SlowTeacher
+from test_store import KillingTeacher, SlowTeacher
 from molmtd.store import TeacherStore, build_teacher
 
 if __name__ == "__main__":
     smiles = open({smiles_file!r}).read().split("\\n")
     store = TeacherStore.create({out!r}, smiles, chunk_size=20, exist_ok=True)
-    build_teacher(store, SlowTeacher(delay={delay}), n_jobs=2, progress=False)
+    teacher = KillingTeacher({chunks!r}) if sys.argv[1:] == ["kill"] else SlowTeacher()
+    build_teacher(store, teacher, n_jobs=2, progress=False)
 """
 
 
@@ -395,21 +410,17 @@ def test_resume_after_kill9(tmp_path, smiles):
     script.write_text(
         textwrap.dedent(
             KILL_SCRIPT.format(
-                tests=str(TESTS_DIR), smiles_file=str(smiles_file), out=str(out), delay=0.4
+                tests=str(TESTS_DIR), smiles_file=str(smiles_file), out=str(out),
+                chunks=str(out / "teachers" / "slow" / "chunks"),
             )
         )
     )
     env = {**os.environ, "PYTHONPATH": str(TESTS_DIR.parent)}
-    proc = subprocess.Popen([sys.executable, str(script)], start_new_session=True, env=env)
+    # the build kills its own process group once two chunks are committed
+    proc = subprocess.run([sys.executable, str(script), "kill"], start_new_session=True, env=env,
+                          timeout=120)  # fmt: skip
+    assert proc.returncode == -signal.SIGKILL
     chunks = out / "teachers" / "slow" / "chunks"
-    deadline = time.time() + 60
-    try:
-        while time.time() < deadline and len(list(chunks.glob("*.json"))) < 2:
-            assert proc.poll() is None, "build finished or failed before it could be killed"
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, like a killed job
-        proc.wait()
     done_before = sorted(p.name for p in chunks.glob("*.json"))
     assert 2 <= len(done_before) < 10, done_before
     mtimes = {p: (chunks / p).stat().st_mtime_ns for p in done_before}

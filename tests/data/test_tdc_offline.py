@@ -94,8 +94,8 @@ def test_offline_test_set_equals_official(task_name, no_data):
         assert task.notes["train_val_identical"] == "yes"
         assert len(sp["test"]) == n
         assert task.test_set == f"official, rebuilt offline ({n} of {n} official rows)"
-    if OFFICIAL is None:
-        return
+    if OFFICIAL is None:  # the offline checks above ran; the comparison below cannot
+        pytest.skip("official TDC files not available: not compared with them")
     official = load_tdc_admet(task_name, data_dir=OFFICIAL)
     off_sp = official.split(1) if small else {"test": np.arange(len(official) - entry["n_test"],
                                                                  len(official))}  # fmt: skip

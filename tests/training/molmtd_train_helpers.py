@@ -105,8 +105,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint-every", type=int, default=5)
     parser.add_argument("--eval-every", type=int, default=20)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument(
+        "--die-after-checkpoints",
+        type=int,
+        default=0,
+        help="SIGKILL this process right after its Nth checkpoint is saved (a kill at a known "
+        "point, whatever the machine's load)",
+    )
     args = parser.parse_args(argv)
     import torch
+
+    if args.die_after_checkpoints:
+        import signal
+
+        from molmtd.training import checkpoint
+
+        original, saved = checkpoint.CheckpointManager.save, [0]
+
+        def save_then_die(self, *a, **k):
+            out = original(self, *a, **k)
+            saved[0] += 1
+            if saved[0] == args.die_after_checkpoints:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return out
+
+        checkpoint.CheckpointManager.save = save_then_die
 
     torch.set_num_threads(1)
     from molmtd.training import Distiller
