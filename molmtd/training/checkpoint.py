@@ -110,8 +110,10 @@ class CheckpointManager:
         meta: dict[str, Any],
         state: dict[str, Any],
         is_best: bool,
+        keep: bool = False,
     ) -> Path:
-        """Write checkpoint ``step``; update the pointer (``last``, and ``best`` if ``is_best``)."""
+        """Write checkpoint ``step``; update the pointer (``last``, and ``best`` if ``is_best``;
+        ``keep-<step>`` if ``keep``: such checkpoints are never pruned)."""
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"step-{step:08d}"
         final = self.root / name
@@ -134,6 +136,8 @@ class CheckpointManager:
         pointer["last"] = name
         if is_best or "best" not in pointer:
             pointer["best"] = name
+        if keep:
+            pointer[f"keep-{step:08d}"] = name
         write_json(self.root / POINTER, pointer)
         self._prune(set(pointer.values()))
         return final

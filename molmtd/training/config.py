@@ -49,6 +49,9 @@ class TrainConfig:
     checkpoint_every
         Checkpoint every this many steps (None: after every validation). The final step is
         always checkpointed.
+    keep_steps
+        Steps whose checkpoints are kept for good (besides the last and the best), e.g.
+        the points of a learning curve; a checkpoint is written at each of them.
     log_every
         Training-loss log interval (steps).
     patience
@@ -88,6 +91,7 @@ class TrainConfig:
     max_val: int | None = 5000
     eval_every: int | None = None
     checkpoint_every: int | None = None
+    keep_steps: list[int] | None = None
     log_every: int = 50
     patience: int | None = 10
     stats_rows: int = 20000

@@ -385,6 +385,8 @@ class Distiller:
         def evaluate() -> dict[str, float]:
             return self._evaluate(module, val_loader, teachers)
 
+        keep_steps = set(cfg.keep_steps or ())
+
         def checkpoint(metrics: dict[str, Any], is_best: bool) -> None:
             rng = self._gather_rng()
             if not self.is_main:
@@ -401,6 +403,7 @@ class Distiller:
                 self._meta(backbone, teachers, data_info, metrics, loop),
                 state,
                 is_best,
+                keep=loop.step in keep_steps,
             )
 
         history: list[dict[str, float]] = []
@@ -487,6 +490,7 @@ class Distiller:
                     ((loop.step % cfg.checkpoint_every == 0) if cfg.checkpoint_every else eval_due)
                     or done
                     or loop.stopped
+                    or loop.step in keep_steps
                 )
                 if ckpt_due:
                     checkpoint(metrics, is_best)

@@ -170,3 +170,17 @@ def test_adamw_is_fused_on_cpu_where_torch_has_it():
     opt.step()
     # first Adam step moves every weight by lr against the gradient's sign
     torch.testing.assert_close(params[0].detach(), before - 0.1)
+
+
+def test_keep_steps_checkpoints_survive_pruning(tmp_path):
+    """Learning-curve points: checkpoints at keep_steps are written and never pruned."""
+    cfg = small_config(max_steps=14, batch_size=32, checkpoint_every=5, keep_steps=[3, 7])
+    Distiller(cfg, source(), tmp_path).fit()
+    pointer = json.loads((tmp_path / "checkpoints" / "latest.json").read_text())
+    assert pointer["keep-00000003"] == "step-00000003" and pointer["keep-00000007"] == "step-00000007"
+    kept = sorted(p.name for p in (tmp_path / "checkpoints").iterdir() if p.is_dir())
+    assert {"step-00000003", "step-00000007", "step-00000014"} <= set(kept)
+    assert "step-00000005" not in kept and "step-00000010" not in kept  # pruned as usual
+    # a kept checkpoint loads as a student
+    student = load_student(tmp_path / "checkpoints" / "step-00000003")
+    assert embed(student, ["CCO", "c1ccccc1O"]).shape[0] == 2
