@@ -35,7 +35,8 @@ def save_random_student(
     from molmtd.models import CARD_FILE, sha256_file
 
     card = {"name": f"random-init (seed {seed})", "random_init": True, "seed": seed,
-            "sha256": sha256_file(out / "model.safetensors")}  # fmt: skip
+            "sha256": sha256_file(out / "model.safetensors"),
+            "meta_sha256": sha256_file(out / "meta.json")}  # fmt: skip
     write_json(out / CARD_FILE, card)  # last and atomic: its presence marks a complete cache
     return out
 
@@ -79,6 +80,8 @@ def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -
         backbone_config = meta["backbone"]
     key = config_hash({"backbone": backbone_config, "seed": seed})
     out = Path.home() / ".cache" / "molmtd" / "random_students" / key
-    if not (out / "card.json").is_file():  # caches from before cards: rewritten, same weights
+    card = out / "card.json"
+    # caches from before cards (or before cards covered meta.json): rewritten, same weights
+    if not card.is_file() or "meta_sha256" not in json.loads(card.read_text()):
         save_random_student(backbone_config, out, seed=seed)
     return Featurizer(model=out, on_error="nan", **kwargs)

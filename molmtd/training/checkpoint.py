@@ -180,7 +180,8 @@ def export_student(ckpt: Path, out_dir: Path) -> Path:
         from molmtd.models import CARD_FILE, sha256_file
 
         digest = sha256_file(tmp / WEIGHTS)
-        card = {"name": out_dir.parent.name, "sha256": digest, "exported_from": ckpt.name}
+        card = {"name": out_dir.parent.name, "sha256": digest, "exported_from": ckpt.name,
+                "meta_sha256": sha256_file(tmp / META)}  # fmt: skip
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
         old = out_dir.with_name(f".{out_dir.name}.old")
         if out_dir.exists():
