@@ -254,7 +254,6 @@ class Featurizer(TransformerMixin, BaseEstimator):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 also = ' or "auto"' if auto else ""
                 raise InvalidParameterError(f"{name} must be an integer >= 1{also}, got {value!r}")
-        _check_device(str(self.device))
         if self.backend == "onnx" and self.precision in ("bfloat16", "int8"):
             raise InvalidParameterError(
                 f"backend='onnx' runs in float32, not precision={self.precision!r}: "
@@ -266,6 +265,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
             raise InvalidParameterError(
                 "precision='int8' runs on device='cpu' with backend='torch' only"
             )
+        _check_device(str(self.device))
         return self
 
     def transform(self, X: Any) -> np.ndarray:
