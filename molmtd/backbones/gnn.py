@@ -276,6 +276,11 @@ def random_walk_return_probs(
     -------
     Tensor [n_nodes, steps], float32.
     """
+    with torch.autocast(batch.device.type, enabled=False):  # probabilities in float32 always
+        return _return_probs(edge_index, batch, num_graphs, steps)
+
+
+def _return_probs(edge_index: Tensor, batch: Tensor, num_graphs: int, steps: int) -> Tensor:
     n_nodes = batch.numel()
     out = torch.zeros(n_nodes, steps, device=batch.device)
     if n_nodes == 0 or steps == 0:

@@ -291,3 +291,16 @@ def test_batched_graphs_equal_ogb_smiles2graph_on_thousands_of_molecules():
             np.testing.assert_array_equal(ours[key], ref[ref_key], err_msg=f"{smi}: {key}")
         checked += 1
     assert checked == len(pairs)
+
+
+def test_rw_features_under_bfloat16_autocast(nci_smiles):
+    """precision="bfloat16" (and "auto" on CPUs with bf16) runs the forward under autocast."""
+    torch.manual_seed(0)
+    model = build_backbone({"name": "gine", **SMALL, "rw_steps": 8, "pool": "mean+sum"}).eval()
+    batch = model.collate(nci_smiles[:6])
+    with torch.inference_mode():
+        exact = model(batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            fast = model(batch)
+    assert fast.dtype == torch.bfloat16
+    torch.testing.assert_close(fast.float(), exact, atol=0.1, rtol=0.05)
