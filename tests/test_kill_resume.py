@@ -9,7 +9,6 @@ through a one-shot write), so the points are exact rather than timed.
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -19,10 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import torch
-from safetensors.torch import save_file
+from trust_helpers import save_student
 
-from molmtd.backbones import build_backbone
 from molmtd.data.paths import package_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,13 +45,7 @@ sys.exit(main(sys.argv[4:]))
 
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    backbone = build_backbone({"name": "gine", "dim": 8, "hidden": 16, "num_layers": 2})
-    folder = tmp_path_factory.mktemp("student")
-    tensors = {f"backbone.{k}": v.contiguous() for k, v in backbone.state_dict().items()}
-    save_file(tensors, str(folder / "model.safetensors"))
-    (folder / "meta.json").write_text(json.dumps({"backbone": backbone.config}))
-    return folder
+    return save_student(tmp_path_factory.mktemp("student") / "m")
 
 
 @pytest.fixture(scope="module")
