@@ -24,6 +24,7 @@ import numpy as np
 from molmtd.errors import UserError
 from molmtd.teachers.base import BaseTeacher, nan_rows, register_teacher
 from molmtd.teachers.language_models import _sha256_files, _version, parse_smiles
+from molmtd.utils import rdkit_quiet
 
 __all__ = ["MinimolTeacher", "minimol_package_dir"]
 
@@ -112,7 +113,7 @@ class MinimolTeacher(BaseTeacher):
         return self._lazy_model
 
     def _featurize(self, model: Any, smiles: str) -> Any | None:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), rdkit_quiet():  # its RemoveHs warns on lone H atoms
             warnings.simplefilter("ignore")
             try:
                 return model.featurize_one(smiles)
