@@ -6,7 +6,14 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Featurizer", "__version__", "featurize_dask", "list_models", "load_student_module"]
+__all__ = [
+    "Featurizer",
+    "__version__",
+    "featurize_dask",
+    "featurize_file",
+    "list_models",
+    "load_student_module",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -16,11 +23,15 @@ def __getattr__(name: str) -> Any:
 
         return Featurizer
     if name == "featurize_dask":
-        from molmtd.parallel import featurize_dask
+        from molmtd.tables.dask import featurize_dask
 
         return featurize_dask
+    if name == "featurize_file":
+        from molmtd.tables.streaming import featurize_file
+
+        return featurize_file
     if name == "list_models":
-        from molmtd.models import list_models
+        from molmtd.student.shipped import list_models
 
         return list_models
     if name == "load_student_module":

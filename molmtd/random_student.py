@@ -32,7 +32,7 @@ def save_random_student(
     save_file(tensors, str(out / "model.safetensors"))
     meta = {"backbone": backbone.config, "random_init": True, "seed": seed}
     write_json(out / "meta.json", meta)
-    from molmtd.models import CARD_FILE, sha256_file
+    from molmtd.student.files import CARD_FILE, sha256_file
 
     card = {"name": f"random-init (seed {seed})", "random_init": True, "seed": seed,
             "sha256": sha256_file(out / "model.safetensors"),
@@ -56,7 +56,7 @@ def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -
 
     import yaml
 
-    from molmtd.training.cli import resolve_config_path
+    from molmtd.training.config import resolve_config_path
     from molmtd.utils import config_hash
 
     spec = config or "default"
@@ -70,11 +70,10 @@ def random_featurizer(config: str | None = None, seed: int = 0, **kwargs: Any) -
     if yaml_path is not None:
         backbone_config = yaml.safe_load(yaml_path.read_text())["backbone"]
     else:
-        from molmtd.training.inference import resolve_student_path
+        from molmtd.student.files import resolve_student_path
+        from molmtd.student.shipped import model_dir
 
         if not path.exists():
-            from molmtd.models import model_dir
-
             path = model_dir(spec)
         meta = json.loads((resolve_student_path(path) / "meta.json").read_text())
         backbone_config = meta["backbone"]

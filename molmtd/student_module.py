@@ -23,6 +23,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from molmtd.backbones.features import batch_graphs
+from molmtd.featurizer import Featurizer
+from molmtd.student.backends import featurises_graphs
+from molmtd.student.molecules import Rejected, as_list, featurise_chunk, rejection_error
+
 __all__ = ["StudentModule", "load_student_module", "molecules_to_batch"]
 
 
@@ -37,13 +42,10 @@ def molecules_to_batch(featurizer: Any, molecules: Sequence[Any]) -> Any:
     molmtd.featurizer.InvalidMoleculeError
         For an input that is not a valid molecule (names its index and SMILES).
     """
-    from molmtd.backbones.features import batch_graphs
-    from molmtd.molecule_input import _as_list, _featurise_chunk, _Rejected, rejection_error
-
-    items = _as_list(molecules)
-    featurised = _featurise_chunk(items, featurizer._standardize_mode())
+    items = as_list(molecules)
+    featurised = featurise_chunk(items, featurizer._standardize_mode())
     for i, (item, graph) in enumerate(zip(items, featurised)):
-        if isinstance(graph, _Rejected):
+        if isinstance(graph, Rejected):
             raise rejection_error(i, item, graph)
     return batch_graphs(featurised)  # type: ignore[arg-type]
 
@@ -103,11 +105,9 @@ def load_student_module(
     StudentModule
         In training mode, as a freshly built module is; call ``.eval()`` to embed.
     """
-    from molmtd.featurizer import Featurizer, _featurises_graphs
-
     featurizer = Featurizer(model=model, device=device)
     loaded = featurizer._backbone()
-    if not _featurises_graphs(loaded):
+    if not featurises_graphs(loaded):
         raise TypeError(f"model {str(model)!r} is not a graph student")
     backbone = copy.deepcopy(loaded)  # the Featurizer's own copy stays frozen
     backbone.train()

@@ -17,7 +17,7 @@ SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1", "C",
 
 @pytest.mark.parametrize(("pool", "readout"), [("mean", "concat"), ("sum", "last")])
 def test_onnx_rows_equal_torch_rows(tmp_path, pool: str, readout: str) -> None:
-    from molmtd.export import OnnxStudent, export_onnx
+    from molmtd.student.onnx import OnnxStudent, export_onnx
 
     torch.manual_seed(0)
     config = {"name": "gine", "dim": 24, "hidden": 16, "num_layers": 3}
@@ -35,7 +35,7 @@ def test_onnx_rows_equal_torch_rows(tmp_path, pool: str, readout: str) -> None:
 
 
 def test_export_refuses_other_students(tmp_path) -> None:
-    from molmtd.export import export_onnx
+    from molmtd.student.onnx import export_onnx
 
     with pytest.raises(NotImplementedError, match="GINE"):
         export_onnx(build_backbone({"name": "gin", "dim": 8, "hidden": 8}), tmp_path / "a.onnx")

@@ -86,15 +86,15 @@ def test_pipeline_gridsearch_and_pickle(student_dir: Path) -> None:
 
 
 def test_parallel_featurisation_matches_serial(student_dir: Path, monkeypatch) -> None:
-    import molmtd.featurizer as featurizer_module
+    import molmtd.student.runtime as runtime_module
 
     smiles = (SMILES * (600 // len(SMILES) + 1))[:600]  # above the pool threshold (512)
     pools = []
-    original = featurizer_module.Featurizer._embedded_in_pool
+    original = runtime_module.embedded_in_pool
     monkeypatch.setattr(
-        featurizer_module.Featurizer,
-        "_embedded_in_pool",
-        lambda self, chunks, n: pools.append(n) or original(self, chunks, n),
+        runtime_module,
+        "embedded_in_pool",
+        lambda runtime, options, chunks, n: pools.append(n) or original(runtime, options, chunks, n),
     )
     serial = Featurizer(model=student_dir, batch_size=8).transform(smiles)
     parallel = Featurizer(model=student_dir, batch_size=8, n_jobs=2).transform(smiles)
@@ -180,7 +180,7 @@ def _varied_inputs() -> list[str]:
 
 def _old_path(student_dir: Path, items: list) -> np.ndarray:
     """Embeddings as the SMILES-canonicalising path computes them."""
-    from molmtd.training.inference import embed, load_student
+    from molmtd.training import embed, load_student
 
     mols = [m if isinstance(m, Chem.Mol) else Chem.MolFromSmiles(m) for m in items]
     return embed(load_student(student_dir), [Chem.MolToSmiles(m) for m in mols], batch_size=7)
@@ -189,10 +189,10 @@ def _old_path(student_dir: Path, items: list) -> np.ndarray:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make n_jobs > 1 start a pool on a few dozen molecules."""
-    import molmtd.featurizer as featurizer
+    import molmtd.student.runtime as runtime
 
-    monkeypatch.setattr(featurizer, "_CHUNK", 8)
-    monkeypatch.setattr(featurizer, "_MIN_POOL_ITEMS", 16)
+    monkeypatch.setattr(runtime, "CHUNK", 8)
+    monkeypatch.setattr(runtime, "MIN_POOL_ITEMS", 16)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
@@ -361,10 +361,10 @@ def test_auto_precision_falls_back_when_rows_check_fails(
     student_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import molmtd.cpu
-    import molmtd.featurizer
+    import molmtd.student.backends
 
     monkeypatch.setattr(molmtd.cpu, "cpu_flags", lambda: frozenset({"amx_bf16", "amx_tile"}))
-    monkeypatch.setattr(molmtd.featurizer, "_AUTO_MAX_RELATIVE_L2", 0.0)
+    monkeypatch.setattr(molmtd.student.backends, "AUTO_MAX_RELATIVE_L2", 0.0)
     feat = Featurizer(model=student_dir)
     assert feat.precision_ == "float32"
     np.testing.assert_array_equal(
@@ -373,7 +373,8 @@ def test_auto_precision_falls_back_when_rows_check_fails(
 
 
 def test_bfloat16_rows_check_measures_a_real_difference(student_dir: Path) -> None:
-    from molmtd.featurizer import _AUTO_CHECK_SMILES, bfloat16_relative_error
+    from molmtd.student.backends import AUTO_CHECK_SMILES as _AUTO_CHECK_SMILES
+    from molmtd.student.backends import bfloat16_relative_error
 
     error = bfloat16_relative_error(Featurizer(model=student_dir)._backbone(), _AUTO_CHECK_SMILES)
     assert error.shape == (len(_AUTO_CHECK_SMILES),)
@@ -405,7 +406,7 @@ def test_compile_backend_rows_equal_torch_rows(student_dir: Path) -> None:
     exact = Featurizer(**kwargs).transform(inputs)
     feat = Featurizer(**kwargs, backend="compile")
     np.testing.assert_allclose(feat.transform(inputs), exact, rtol=1e-5, atol=1e-5, equal_nan=True)
-    assert feat.__dict__["_lazy_compiled"][1] is not feat._backbone()  # really compiled
+    assert feat._runtime().__dict__["_lazy_compiled"] is not feat._backbone()  # really compiled
 
 
 @pytest.mark.slow
@@ -417,6 +418,6 @@ def test_compile_backend_compiles_once_with_processes(
     exact = Featurizer(**kwargs).transform(inputs)
     feat = Featurizer(**kwargs, backend="compile", n_jobs=2)
     np.testing.assert_allclose(feat.transform(inputs), exact, rtol=1e-5, atol=1e-5, equal_nan=True)
-    compiled = feat.__dict__["_lazy_compiled"][1]  # compiled here, not in the pool processes
+    compiled = feat._runtime().__dict__["_lazy_compiled"]  # compiled here, not in the pool processes
     feat.transform(inputs)
-    assert feat.__dict__["_lazy_compiled"][1] is compiled
+    assert feat._runtime().__dict__["_lazy_compiled"] is compiled

@@ -103,10 +103,10 @@ def test_rows_independent_of_batch_size_jobs_and_position(
     batch_size: int,
     n_jobs: int,
 ) -> None:
-    import molmtd.featurizer as featurizer
+    import molmtd.student.runtime as runtime
 
-    monkeypatch.setattr(featurizer, "_CHUNK", 16)  # n_jobs=2 really starts a pool
-    monkeypatch.setattr(featurizer, "_MIN_POOL_ITEMS", 32)
+    monkeypatch.setattr(runtime, "CHUNK", 16)  # n_jobs=2 really starts a pool
+    monkeypatch.setattr(runtime, "MIN_POOL_ITEMS", 32)
     X = Featurizer(model=model, batch_size=batch_size, n_jobs=n_jobs).transform(
         [MOLECULES[i] for i in picks]
     )

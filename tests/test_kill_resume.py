@@ -85,9 +85,9 @@ def clean_csv(student_dir: Path, nci: Path, tmp_path_factory: pytest.TempPathFac
 
 # (module, function, which call kills): inside the parts, then inside the join
 KILL_POINTS = [
-    ("molmtd.streaming", "embedding_frame", 2),  # after one part, before the second is written
-    ("molmtd.streaming", "_fit_schema", 1),  # the join has opened its temporary file
-    ("molmtd.streaming", "_fit_schema", 3),  # two parts already joined
+    ("molmtd.tables.streaming", "embedding_frame", 2),  # after one part, before the second is written
+    ("molmtd.tables.streaming", "_fit_schema", 1),  # the join has opened its temporary file
+    ("molmtd.tables.streaming", "_fit_schema", 3),  # two parts already joined
 ]
 
 
@@ -109,7 +109,7 @@ def test_streamed_csv_killed_then_rerun_is_the_clean_file(
 def test_a_stale_temporary_file_of_a_killed_join_is_not_reused(student_dir, nci, clean_csv, tmp_path):
     out = tmp_path / "k.csv"
     args = _args(student_dir, nci, out, "--chunk-rows", "300")
-    _killed_at("molmtd.streaming", "_fit_schema", 3, args)
+    _killed_at("molmtd.tables.streaming", "_fit_schema", 3, args)
     (tmp_path / "k.csv.tmp").write_text("smiles,valid\nleft,over\n")  # an older layout's file
     assert _run(args).returncode == 0
     assert out.read_bytes() == clean_csv

@@ -55,17 +55,6 @@ def test_store_import_order(module: str) -> None:
     assert imported <= allowed, f"molmtd.store.{module} imports {sorted(imported - allowed)}"
 
 
-def test_old_train_imports_still_work() -> None:
-    import molmtd.train as old
-    import molmtd.training as training
-    from molmtd.training import cli
-
-    for name in ("TrainConfig", "Distiller", "StoreTargets", "ArrayTargets", "embed"):
-        assert getattr(old, name) is getattr(training, name)
-    assert old.resolve_config_path is cli.resolve_config_path
-    assert old.config_from_args is cli.config_from_args
-
-
 def test_conformer_step_names_from_conformers() -> None:
     from molmtd.teachers import conformer_step, conformers
 

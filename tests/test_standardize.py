@@ -59,10 +59,10 @@ def test_bad_inputs_and_modes() -> None:
 def test_featurizer_salts_embed_like_their_parent(
     model: Path, monkeypatch: pytest.MonkeyPatch, n_jobs: int
 ) -> None:
-    import molmtd.featurizer as featurizer
+    import molmtd.student.runtime as runtime
 
-    monkeypatch.setattr(featurizer, "_CHUNK", 4)
-    monkeypatch.setattr(featurizer, "_MIN_POOL_ITEMS", 8)
+    monkeypatch.setattr(runtime, "CHUNK", 4)
+    monkeypatch.setattr(runtime, "MIN_POOL_ITEMS", 8)
     salts = list(SALTS)
     parents = [SALTS[s][1] for s in salts]
     plain = Featurizer(model=model).transform(salts)

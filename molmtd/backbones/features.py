@@ -4,7 +4,7 @@
 (9 atom features, 3 bond features, both edge directions) but with dictionary look-ups
 instead of ``list.index`` and compact dtypes (over OGB's own vocabulary), so it is faster
 and a cached graph costs about 1 kB. :func:`mols_to_graphs` gives the same graphs for many
-molecules at once, read from RDKit's binary records (:mod:`molmtd.backbones.pickle_graphs`),
+molecules at once, read from RDKit's binary records (:mod:`molmtd.backbones.rdkit_binary_graphs`),
 about 4x faster. :class:`GraphCollator` turns a list of SMILES (or RDKit ``Mol``) into a PyG
 ``Batch``; it is a small picklable object meant to run inside DataLoader workers, and keeps
 an LRU cache of featurised graphs so later epochs skip RDKit.
@@ -21,45 +21,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from molmtd.utils import rdkit_quiet
-
-
-def _ogb_allowable_features() -> dict[str, list[Any]]:
-    """``ogb.utils.features.allowable_features``: OGB's atom and bond vocabularies.
-
-    Read from OGB's own module, loaded by file: importing the ``ogb`` package starts a thread
-    that asks PyPI for a newer version, which featurising in every worker must not do.
-    """
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("ogb")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("molmtd's graph features need ogb (pip install 'ogb>=1.3.6')")
-    path = Path(next(iter(spec.submodule_search_locations))) / "utils" / "features.py"
-    module_spec = importlib.util.spec_from_file_location("_molmtd_ogb_features", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.allowable_features
-
-
-#: The vocabulary of every atom and bond feature, OGB's (``tests/backbones`` checks that the
-#: graphs equal ``ogb.utils.smiles2graph``'s on thousands of molecules).
-ALLOWABLE_FEATURES: dict[str, list[Any]] = _ogb_allowable_features()
-_ATOM_KEYS = (
-    "possible_atomic_num_list",
-    "possible_chirality_list",
-    "possible_degree_list",
-    "possible_formal_charge_list",
-    "possible_numH_list",
-    "possible_number_radical_e_list",
-    "possible_hybridization_list",
-    "possible_is_aromatic_list",
-    "possible_is_in_ring_list",
+from molmtd.backbones.ogb_vocab import (  # noqa: F401  (part of this module's API)
+    ALLOWABLE_FEATURES,
+    ATOM_FEATURE_DIMS,
+    BOND_FEATURE_DIMS,
 )
-_BOND_KEYS = ("possible_bond_type_list", "possible_bond_stereo_list", "possible_is_conjugated_list")
-ATOM_FEATURE_DIMS: list[int] = [len(ALLOWABLE_FEATURES[k]) for k in _ATOM_KEYS]
-BOND_FEATURE_DIMS: list[int] = [len(ALLOWABLE_FEATURES[k]) for k in _BOND_KEYS]
+from molmtd.backbones.rdkit_binary_graphs import decode_graphs
+from molmtd.utils import rdkit_quiet
 
 
 def _lookup(values: list[Any]) -> dict[Any, int]:
@@ -212,12 +180,10 @@ def mols_to_graphs(mols: Sequence[Any]) -> list[dict[str, np.ndarray] | Exceptio
     """Featurise many molecules: :func:`mol_to_graph`'s graphs, decoded in one batch.
 
     Most molecules are read from their RDKit binary records
-    (:mod:`molmtd.backbones.pickle_graphs`, several times faster); those the decoder
+    (:mod:`molmtd.backbones.rdkit_binary_graphs`, several times faster); those the decoder
     declines go through :func:`mol_to_graph`. A molecule that cannot be featurised gets the
     exception ``mol_to_graph`` raised in its place, so one bad molecule fails only itself.
     """
-    from molmtd.backbones.pickle_graphs import decode_graphs
-
     out: list[dict[str, np.ndarray] | Exception] = []
     for mol, graph in zip(mols, decode_graphs(mols)):
         if graph is None:

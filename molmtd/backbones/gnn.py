@@ -256,8 +256,8 @@ class MolGNN(nn.Module):
         return self.proj(pooled)
 
     def embed(self, items: Sequence[Any], batch_size: int = 256, **kwargs: Any) -> Any:
-        """Embed raw items with this backbone (see :func:`molmtd.training.embed`)."""
-        from molmtd.training.inference import embed
+        """Embed raw items with this backbone (see :func:`molmtd.backbones.batching.embed`)."""
+        from molmtd.backbones.batching import embed
 
         return embed(self, items, batch_size=batch_size, **kwargs)
 

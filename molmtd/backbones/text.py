@@ -145,8 +145,8 @@ class HFTextBackbone(nn.Module):
         return self.proj(pooled)
 
     def embed(self, items: Sequence[str], batch_size: int = 64, **kwargs: Any) -> Any:
-        """Embed texts (see :func:`molmtd.training.embed`)."""
-        from molmtd.training.inference import embed
+        """Embed texts (see :func:`molmtd.backbones.batching.embed`)."""
+        from molmtd.backbones.batching import embed
 
         return embed(self, items, batch_size=batch_size, **kwargs)
 

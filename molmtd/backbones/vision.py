@@ -110,7 +110,7 @@ class SmallCNN(nn.Module):
         return self.proj(self.features(batch).mean(dim=(2, 3)))
 
     def embed(self, items: Sequence[Any], batch_size: int = 256, **kwargs: Any) -> Any:
-        from molmtd.training.inference import embed
+        from molmtd.backbones.batching import embed
 
         return embed(self, items, batch_size=batch_size, **kwargs)
 
@@ -200,6 +200,6 @@ class HFVisionBackbone(nn.Module):
         return self.proj(pooled)
 
     def embed(self, items: Sequence[Any], batch_size: int = 64, **kwargs: Any) -> Any:
-        from molmtd.training.inference import embed
+        from molmtd.backbones.batching import embed
 
         return embed(self, items, batch_size=batch_size, **kwargs)

@@ -34,12 +34,16 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from molmtd.student.files import (
+    CARD_FILE,
+    META,
+    POINTER,
+    STATE,
+    WEIGHTS,
+    sha256_file,
+    split_tensors,
+)
 from molmtd.utils import fsync_dir, write_json
-
-POINTER = "latest.json"
-WEIGHTS = "model.safetensors"
-META = "meta.json"
-STATE = "state.pt"
 
 
 def git_commit() -> str | None:
@@ -79,11 +83,6 @@ def model_tensors(
             }
         )
     return out
-
-
-def split_tensors(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    n = len(prefix) + 1
-    return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
 
 
 class CheckpointManager:
@@ -177,8 +176,6 @@ def export_student(ckpt: Path, out_dir: Path) -> Path:
             + "\n"
         )
         # A minimal card with the weights' sha256, so the export loads verified by path.
-        from molmtd.models import CARD_FILE, sha256_file
-
         digest = sha256_file(tmp / WEIGHTS)
         card = {"name": out_dir.parent.name, "sha256": digest, "exported_from": ckpt.name,
                 "meta_sha256": sha256_file(tmp / META)}  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,16 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be >= 1 or None, got {value}")
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """A YAML path, or the name of a packaged config (``"small"`` -> ``molmtd/configs/small.yaml``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    packaged = resources.files("molmtd") / "configs" / f"{path.stem}.yaml"
+    if packaged.is_file():
+        return Path(str(packaged))
+    raise FileNotFoundError(
+        f"config {name!r} is neither a file nor a packaged config (molmtd/configs/*.yaml)"
+    )

@@ -19,6 +19,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from molmtd.backbones.batching import to_device  # noqa: F401  (the trainer's batches)
+
 
 @runtime_checkable
 class TargetSource(Protocol):
@@ -298,16 +300,3 @@ class BatchDataset(torch.utils.data.Dataset):
             {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in masks.items()},
             torch.from_numpy(indices),
         )
-
-
-def to_device(obj: Any, device: torch.device) -> Any:
-    """Move a batch (tensor, PyG batch, dict/list of them) to ``device``."""
-    if device.type == "cpu":
-        return obj
-    if isinstance(obj, Mapping):
-        return {k: to_device(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(to_device(v, device) for v in obj)
-    if hasattr(obj, "to"):
-        return obj.to(device, non_blocking=True)
-    return obj

@@ -103,7 +103,7 @@ def test_cli_rejects_unknown_option(store_path, tmp_path):
 
 def test_cli_overrides_resolve_into_train_config():
     from molmtd.cli import build_parser
-    from molmtd.training.cli import config_from_args
+    from molmtd.cli.distill import config_from_args
 
     args = build_parser().parse_args(
         [

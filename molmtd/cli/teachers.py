@@ -10,18 +10,35 @@ import time
 from pathlib import Path
 from typing import Any
 
+from molmtd.cli.base import Subcommand
 
-def add_subcommand(subparsers: Any) -> None:
-    """Register ``teachers`` with its ``list``, ``build`` and ``info`` actions."""
-    parser = subparsers.add_parser("teachers", help="list teachers, build teacher stores")
-    sub = parser.add_subparsers(dest="teachers_command", required=True)
 
-    p_list = sub.add_parser("list", help="registered teachers: name, family, dim")
-    p_list.add_argument(
-        "--no-dim", action="store_true", help="do not instantiate teachers to read their dim"
-    )
-    p_list.set_defaults(func=cmd_list)
+class TeachersCommand(Subcommand):
+    """``molmtd teachers list | build | info``."""
 
+    name = "teachers"
+    help = "list teachers, build teacher stores"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="teachers_command", required=True)
+        p_list = sub.add_parser("list", help="registered teachers: name, family, dim")
+        p_list.add_argument(
+            "--no-dim", action="store_true", help="do not instantiate teachers to read their dim"
+        )
+        p_list.set_defaults(action=cmd_list)
+        _add_build_parser(sub)
+        p_info = sub.add_parser("info", help="print the build report of a store")
+        p_info.add_argument("store", type=Path)
+        p_info.add_argument("--json", action="store_true", help="print manifest.json instead")
+        p_info.set_defaults(action=cmd_info)
+
+    @classmethod
+    def run(cls, args: argparse.Namespace) -> int:
+        return args.action(args)
+
+
+def _add_build_parser(sub: Any) -> None:
     p_build = sub.add_parser(
         "build",
         help="embed a corpus with teachers into a store (resumable: rerun to continue)",
@@ -81,12 +98,7 @@ def add_subcommand(subparsers: Any) -> None:
         help="replace teachers already in the store (needed when their config changed)",
     )
     p_build.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p_build.set_defaults(func=cmd_build)
-
-    p_info = sub.add_parser("info", help="print the build report of a store")
-    p_info.add_argument("store", type=Path)
-    p_info.add_argument("--json", action="store_true", help="print manifest.json instead")
-    p_info.set_defaults(func=cmd_info)
+    p_build.set_defaults(action=cmd_build)
 
 
 def parse_limits(text: str) -> dict[str, int]:

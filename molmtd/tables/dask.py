@@ -15,23 +15,22 @@ Needs the ``distributed`` extra (``pip install 'molmtd[distributed]'``).
 
 from __future__ import annotations
 
-import argparse
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from molmtd.errors import UserError
+from molmtd.featurizer import Featurizer
+from molmtd.tables.read import guess_smiles_column, read_dask_frame
+from molmtd.tables.write import embedding_frame
 
 _WORKER_FEATURIZERS: dict[str, Any] = {}
 
 
 def _featurizer(params: dict[str, Any]) -> Any:
     """This process's featuriser for ``params`` (weights loaded once per process)."""
-    import json
-
-    from molmtd.featurizer import Featurizer
-
     key = json.dumps(params, sort_keys=True, default=str)
     if key not in _WORKER_FEATURIZERS:
         _WORKER_FEATURIZERS[key] = Featurizer(**params)
@@ -39,8 +38,6 @@ def _featurizer(params: dict[str, Any]) -> Any:
 
 
 def _embed_partition(part: Any, smiles_col: str, params: dict[str, Any], dim: int) -> Any:
-    from molmtd.featurize_cli import embedding_frame
-
     if len(part) == 0:
         empty = np.zeros(0, dtype=np.float32)
         return embedding_frame(part, np.zeros((0, dim), np.float32), empty.astype(bool), empty)
@@ -85,73 +82,29 @@ def featurize_dask(
     return frame.map_partitions(_embed_partition, smiles_col, params, dim, meta=meta)
 
 
-def run_large(args: argparse.Namespace) -> int:
-    """``molmtd featurize`` with ``--chunk-rows`` (streaming) or ``--scheduler`` (Dask)."""
-    from molmtd.featurize_cli import featurizer_kwargs
-    from molmtd.featurizer import Featurizer
+def featurize_file_dask(
+    path: Path, output: Path, scheduler: str, smiles_col: str | None, **params: Any
+) -> dict[str, Any]:
+    """Embed ``path``'s partitions on the Dask cluster at ``scheduler`` into ``output``.
 
-    params = featurizer_kwargs(args)
-    if args.scheduler:
-        return _run_dask(args, params)
-    from molmtd.streaming import featurize_file
-
-    featurizer = Featurizer(**params)
-    rows, invalid = featurize_file(
-        args.input, args.output, featurizer, args.smiles_col, args.chunk_rows
-    )
-    side = _write_sidecar(args, featurizer.provenance_, rows)
-    print(
-        f"wrote {rows} rows to {args.output} ({invalid} invalid, NaN rows; "
-        f"{featurizer.precision_}; chunks of {args.chunk_rows}); provenance in {side}"
-    )
-    return 0
-
-
-def _write_sidecar(args: argparse.Namespace, record: dict[str, Any], rows: int | None) -> Path:
-    """Provenance of a streamed or Dask output as a JSON sidecar (never rewrites the data)."""
-    from molmtd.provenance import sidecar_path, stamped
-    from molmtd.utils import write_json
-
-    side = sidecar_path(Path(args.output))
-    write_json(side, stamped({**record, "input": str(args.input), "rows": rows}))
-    return side
-
-
-def _run_dask(args: argparse.Namespace, params: dict[str, Any]) -> int:
-    import dask.dataframe as dd
-    from dask.distributed import Client
-
-    from molmtd.featurize_cli import _guess_smiles_column
-    from molmtd.streaming import SMI_READ_OPTIONS
-
-    path: Path = args.input
-    blocksize = "64MB"
-    if path.suffix == ".parquet" or path.is_dir():
-        frame = dd.read_parquet(str(path))
-    elif path.suffix in (".smi", ".txt"):
-        frame = dd.read_csv(str(path), blocksize=blocksize, **SMI_READ_OPTIONS)
-    elif path.suffix in (".csv", ".tsv"):
-        frame = dd.read_csv(
-            str(path), sep="\t" if path.suffix == ".tsv" else ",", blocksize=blocksize
-        )
-    else:
-        raise UserError(f"--scheduler reads .smi/.txt/.csv/.tsv/.parquet, not {path.suffix!r}")
-    if args.output.suffix not in ("", ".parquet"):
-        raise UserError("--scheduler writes a folder of parquet files: give -o OUT.parquet")
-    col = args.smiles_col or _guess_smiles_column(frame.columns, path)
-    params["n_jobs"] = 1
-    # written to a folder beside and renamed when every partition is there
+    ``output`` is a folder of parquet files (one per partition), written beside under a
+    temporary name and renamed when every partition is there. Returns the provenance record
+    of the featuriser that made the rows.
+    """
     import shutil
 
-    tmp = args.output.with_name(f".{args.output.name}.tmp-dask")
+    from dask.distributed import Client
+
+    if output.suffix not in ("", ".parquet"):
+        raise UserError("--scheduler writes a folder of parquet files: give -o OUT.parquet")
+    frame = read_dask_frame(path)
+    col = smiles_col or guess_smiles_column(frame.columns, path)
+    params = {**params, "n_jobs": 1}
+    tmp = output.with_name(f".{output.name}.tmp-dask")
     shutil.rmtree(tmp, ignore_errors=True)
-    with Client(args.scheduler):
+    with Client(scheduler):
         featurize_dask(frame, smiles_col=col, **params).to_parquet(str(tmp))
-    if args.output.exists():
-        shutil.rmtree(args.output)
-    tmp.rename(args.output)
-    side = _write_sidecar(args, _featurizer(params).provenance_, None)
-    print(
-        f"wrote {args.output} (a folder of parquet files, one per partition); provenance in {side}"
-    )
-    return 0
+    if output.exists():
+        shutil.rmtree(output)
+    tmp.rename(output)
+    return _featurizer(params).provenance_

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
-from molmtd.backbones import pickle_graphs
+from molmtd.backbones import rdkit_binary_graphs
 from molmtd.backbones.features import GraphCollator, mol_to_graph, mols_to_graphs
 from molmtd.data.paths import package_file
 
@@ -67,7 +67,7 @@ def _assert_same(ours: dict[str, np.ndarray], ref: dict[str, np.ndarray], what: 
 
 
 def test_decoder_equals_mol_to_graph_on_nci(nci_mols):
-    decoded = pickle_graphs.decode_graphs(nci_mols)
+    decoded = rdkit_binary_graphs.decode_graphs(nci_mols)
     assert len(decoded) == len(nci_mols) > 4900
     declined = [i for i, g in enumerate(decoded) if g is None]
     assert len(declined) < 0.01 * len(nci_mols), "the fast path should cover nearly everything"
@@ -82,7 +82,7 @@ def test_decoder_equals_mol_to_graph_on_edge_cases():
         Chem.AddHs(Chem.MolFromSmiles("CC(=O)O")),
         Chem.AddHs(Chem.MolFromSmiles("C[C@H](F)Cl")),
     ]
-    decoded = pickle_graphs.decode_graphs(mols)
+    decoded = rdkit_binary_graphs.decode_graphs(mols)
     assert all(g is not None for g in decoded), [
         EDGE_CASES[i] for i, g in enumerate(decoded) if g is None
     ]
@@ -92,9 +92,9 @@ def test_decoder_equals_mol_to_graph_on_edge_cases():
 
 def test_decoder_batches_independently():
     mols = [Chem.MolFromSmiles(s) for s in EDGE_CASES]
-    together = pickle_graphs.decode_graphs(mols)
+    together = rdkit_binary_graphs.decode_graphs(mols)
     for mol, graph in zip(mols, together):
-        _assert_same(pickle_graphs.decode_graphs([mol])[0], graph, Chem.MolToSmiles(mol))
+        _assert_same(rdkit_binary_graphs.decode_graphs([mol])[0], graph, Chem.MolToSmiles(mol))
 
 
 def test_declined_records_fall_back_to_mol_to_graph():
@@ -109,16 +109,16 @@ def test_declined_records_fall_back_to_mol_to_graph():
     for mol in mols[2:3]:
         mol.UpdatePropertyCache(strict=False)
         Chem.FastFindRings(mol)
-    decoded = pickle_graphs.decode_graphs(mols)
+    decoded = rdkit_binary_graphs.decode_graphs(mols)
     assert [g is None for g in decoded] == [True, True, True, True, False]
     for mol, graph in zip(mols, mols_to_graphs(mols)):
         _assert_same(graph, mol_to_graph(mol), Chem.MolToSmiles(mol))
 
 
 def test_unknown_format_version_declines_everything(monkeypatch):
-    monkeypatch.setattr(pickle_graphs, "SUPPORTED_MAJOR_VERSION", 15)
+    monkeypatch.setattr(rdkit_binary_graphs, "SUPPORTED_MAJOR_VERSION", 15)
     mols = [Chem.MolFromSmiles(s) for s in ("CCO", "c1ccccc1")]
-    assert pickle_graphs.decode_graphs(mols) == [None, None]
+    assert rdkit_binary_graphs.decode_graphs(mols) == [None, None]
     for mol, graph in zip(mols, mols_to_graphs(mols)):
         _assert_same(graph, mol_to_graph(mol), Chem.MolToSmiles(mol))
 

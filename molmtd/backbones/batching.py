@@ -1,72 +1,14 @@
-"""Inference with a trained student: :func:`load_student` and :func:`embed`."""
+"""Batched forward passes of a backbone: :func:`embed` raw items in input order, :func:`to_device`."""
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-import json
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
-
-from molmtd.backbones.base import build_backbone
-from molmtd.training.checkpoint import META, POINTER, WEIGHTS, split_tensors
-
-
-def resolve_student_path(path: str | Path) -> Path:
-    """Directory holding ``model.safetensors`` + ``meta.json`` for ``path``.
-
-    ``path`` may be a run directory (its ``student/`` export, else its best checkpoint),
-    a ``checkpoints/`` directory, a checkpoint directory, or a ``model.safetensors`` file.
-    """
-    path = Path(path)
-    if path.is_file() and path.name.endswith(".safetensors"):
-        path = path.parent
-    candidates = [path, path / "student"]
-    for root in (path / "checkpoints", path):
-        pointer = root / POINTER
-        if pointer.is_file():
-            names = json.loads(pointer.read_text())
-            candidates += [root / names[k] for k in ("best", "last") if k in names]
-    for cand in candidates:
-        if (cand / WEIGHTS).is_file() and (cand / META).is_file():
-            return cand
-    raise FileNotFoundError(
-        f"no student weights under {path}: expected a run directory, a checkpoint directory "
-        f"or a folder with {WEIGHTS} and {META}"
-    )
-
-
-def load_student(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """Load a trained student backbone in eval mode.
-
-    Parameters
-    ----------
-    path
-        Run directory (uses ``student/``, the export of the best checkpoint; else the best
-        checkpoint), a checkpoint directory, or a ``model.safetensors`` file beside its
-        ``meta.json``.
-    device
-        Where to put the weights.
-
-    Returns
-    -------
-    torch.nn.Module
-        The backbone (``.config``, ``.dim``, ``.collate``, ``.embed``); the checkpoint's
-        metadata (teachers, metrics, git commit, ...) is attached as ``.meta``.
-    """
-    root = resolve_student_path(path)
-    meta = json.loads((root / META).read_text())
-    from safetensors.torch import load_file
-
-    tensors = load_file(str(root / WEIGHTS))
-    backbone = build_backbone(meta["backbone"])
-    backbone.load_state_dict(split_tensors(tensors, "backbone"))
-    backbone.meta = meta
-    return backbone.to(device).eval()
 
 
 @torch.inference_mode()
@@ -100,8 +42,6 @@ def embed(
         num_workers=num_workers,
         persistent_workers=False,
     )
-    from molmtd.training.data import to_device
-
     it = loader
     if progress:
         from molmtd.utils import progress_bar as tqdm
@@ -143,3 +83,16 @@ class _Chunks(torch.utils.data.Dataset):
         if self.accepts_start:
             return start, self.collate(items, start=start)
         return start, self.collate(items)
+
+
+def to_device(obj: Any, device: torch.device) -> Any:
+    """Move a batch (tensor, PyG batch, dict/list of them) to ``device``."""
+    if device.type == "cpu":
+        return obj
+    if isinstance(obj, Mapping):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_device(v, device) for v in obj)
+    if hasattr(obj, "to"):
+        return obj.to(device, non_blocking=True)
+    return obj

@@ -38,7 +38,7 @@ class InvalidMoleculeError(UserError, ValueError):
         return type(self)(self.index + offset, self.shown, self.reason)
 
 
-class _Rejected(NamedTuple):
+class Rejected(NamedTuple):
     """Why an input has no graph: it does not parse, or the featuriser refused it."""
 
     unparsable: bool
@@ -55,7 +55,7 @@ def _shown(item: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
-def rejection_error(index: int, item: Any, why: _Rejected, hint: bool = False) -> InvalidMoleculeError:
+def rejection_error(index: int, item: Any, why: Rejected, hint: bool = False) -> InvalidMoleculeError:
     """The one-line error for input ``index`` that was rejected for ``why``."""
     if why.unparsable:
         tail = (
@@ -67,9 +67,9 @@ def rejection_error(index: int, item: Any, why: _Rejected, hint: bool = False) -
     return InvalidMoleculeError(index, _shown(item), f"could not be featurised: {why.detail}")
 
 
-def _featurise_chunk(
+def featurise_chunk(
     items: Sequence[Any], standardize: Standardize = "none"
-) -> list[dict[str, np.ndarray] | _Rejected]:
+) -> list[dict[str, np.ndarray] | Rejected]:
     """Parse, standardise and featurise ``items`` (SMILES or ``Mol``): a graph or rejection each.
 
     Runs in pool workers, so it takes and returns only picklable, compact objects.
@@ -83,26 +83,26 @@ def _featurise_chunk(
         without_isotopes,
     )
 
-    results: list[dict[str, np.ndarray] | _Rejected | None] = []
+    results: list[dict[str, np.ndarray] | Rejected | None] = []
     mols: list[Any] = []  # the molecules to featurise, for the results that are None
     with rdkit_quiet():
         for item in items:
             is_mol = isinstance(item, Chem.Mol)
             mol = item if is_mol else parse_mol(item)
             if mol is None or mol.GetNumAtoms() == 0:
-                results.append(_Rejected(unparsable=True))
+                results.append(Rejected(unparsable=True))
                 continue
             parsed, mol = mol, standardize_mol(mol, standardize)
             if mol is not None and has_isotopes(item if not is_mol and mol is parsed else mol):
                 mol = without_isotopes(mol)  # isotope-labelled: featurised as the parent
             if mol is None:
-                results.append(_Rejected(unparsable=False, detail=f"{standardize} failed"))
+                results.append(Rejected(unparsable=False, detail=f"{standardize} failed"))
                 continue
             try:
                 # a standardised molecule is no longer what its SMILES says: round-trip it
                 mols.append(canonical_mol(mol, None if is_mol or mol is not parsed else item))
             except Exception as err:  # RDKit raises several types; report, don't crash
-                results.append(_Rejected(unparsable=False, detail=str(err)))
+                results.append(Rejected(unparsable=False, detail=str(err)))
                 continue
             results.append(None)
         graphs = iter(mols_to_graphs(mols))
@@ -113,34 +113,35 @@ def _featurise_chunk(
 
 def _graph_or_rejected(
     graph: dict[str, np.ndarray] | Exception,
-) -> dict[str, np.ndarray] | _Rejected:
-    return _Rejected(unparsable=False, detail=str(graph)) if isinstance(graph, Exception) else graph
+) -> dict[str, np.ndarray] | Rejected:
+    return Rejected(unparsable=False, detail=str(graph)) if isinstance(graph, Exception) else graph
 
 
-def _featurised_iter(
+def featurised_chunks(
     chunks: list[list[Any]], n_jobs: int, standardize: Standardize = "none"
-) -> Iterator[list[dict[str, np.ndarray] | _Rejected]]:
+) -> Iterator[list[dict[str, np.ndarray] | Rejected]]:
     """Featurised chunks, in order: in-process (``n_jobs=1``) or from ``n_jobs`` processes.
 
     For a forward pass on a GPU. The pool featurises ``_WAVE * n_jobs`` chunks at a time and
     then waits while the caller embeds them, so memory stays bounded.
     """
     if n_jobs <= 1 or len(chunks) <= 1:
-        yield from (_featurise_chunk(chunk, standardize) for chunk in chunks)
+        yield from (featurise_chunk(chunk, standardize) for chunk in chunks)
         return
     import functools
     import multiprocessing
     import sys
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    work = functools.partial(_featurise_chunk, standardize=standardize)
+    work = functools.partial(featurise_chunk, standardize=standardize)
     wave = _WAVE * n_jobs
     with ctx.Pool(n_jobs) as pool:
         for i in range(0, len(chunks), wave):
             yield from pool.map(work, chunks[i : i + wave], chunksize=1)
 
 
-def _as_list(X: Any) -> list[Any]:
+def as_list(X: Any) -> list[Any]:
+    """The inputs of ``X`` (a sequence, 1-D array or one-column pandas object) as a list."""
     if isinstance(X, str):
         raise TypeError("X must be a sequence of SMILES, not a single string; wrap it in a list")
     if hasattr(X, "iloc"):  # pandas
@@ -158,3 +159,25 @@ def _as_list(X: Any) -> list[Any]:
     if isinstance(X, Iterable):
         return list(X)
     raise TypeError(f"cannot featurise an object of type {type(X).__name__}")
+
+
+def standardised_smiles(items: Sequence[Any], standardize: Standardize) -> list[str | Rejected]:
+    """Each input (SMILES or ``Mol``) parsed, standardised and written as canonical SMILES.
+
+    For students that read SMILES (text backbones); graph students use
+    :func:`featurise_chunk`. An input that does not parse, or has no atoms after
+    standardising, is a :class:`Rejected`.
+    """
+    from rdkit import Chem
+
+    out: list[str | Rejected] = []
+    with rdkit_quiet():
+        for item in items:
+            mol = item if isinstance(item, Chem.Mol) else parse_mol(item)
+            if mol is not None and mol.GetNumAtoms():
+                mol = standardize_mol(mol, standardize)
+            if mol is None or mol.GetNumAtoms() == 0:
+                out.append(Rejected(unparsable=True))
+            else:
+                out.append(Chem.MolToSmiles(mol))
+    return out

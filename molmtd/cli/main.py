@@ -1,33 +1,38 @@
-"""``molmtd`` command line: ``featurize | teachers | distill | benchmark | models | export-onnx``.
+"""``molmtd``: the parser of every subcommand, and how errors reach the user.
 
-Each subcommand lives beside the code it drives; a module contributes a subcommand by
-defining ``add_subcommand(subparsers) -> None`` which registers a parser whose ``func``
-default is the handler ``(args) -> int``.
+Each subcommand is a :class:`molmtd.cli.base.Subcommand` in a module of its own under
+``molmtd/cli/``, listed in :data:`SUBCOMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable
 
+from molmtd import __version__
+from molmtd.cli.base import Subcommand
+from molmtd.cli.benchmark import BenchmarkCommand
+from molmtd.cli.distill import DistillCommand
+from molmtd.cli.export_onnx import ExportOnnxCommand
+from molmtd.cli.featurize import FeaturizeCommand
+from molmtd.cli.models import ModelsCommand
+from molmtd.cli.teacher_report import ReportTeachersCommand
+from molmtd.cli.teachers import TeachersCommand
 from molmtd.errors import UserError
 
-SUBCOMMAND_MODULES = (
-    "molmtd.featurize_cli",
-    "molmtd.teachers.cli",
-    "molmtd.training.cli",
-    "molmtd.evaluate.cli",
-    "molmtd.evaluate.teacher_report_cli",
-    "molmtd.models",
-    "molmtd.export",
+SUBCOMMANDS: tuple[type[Subcommand], ...] = (
+    FeaturizeCommand,
+    TeachersCommand,
+    DistillCommand,
+    BenchmarkCommand,
+    ReportTeachersCommand,
+    ModelsCommand,
+    ExportOnnxCommand,
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from molmtd import __version__
-
     parser = argparse.ArgumentParser(prog="molmtd", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"molmtd {__version__}")
     parser.add_argument(
@@ -36,15 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the traceback of an error (may also be given after the subcommand)",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue
-            raise
-        if hasattr(module, "add_subcommand"):
-            module.add_subcommand(subparsers)
+    for command in SUBCOMMANDS:
+        command.add_to(subparsers)
     return parser
 
 
@@ -80,7 +78,3 @@ def error_line(err: BaseException) -> str:
     else:
         text = str(err) if not isinstance(err, KeyError) else str(err.args[0] if err.args else "")
     return " ".join(text.split()) or type(err).__name__
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Export a GNN student to ONNX and run it with ONNX Runtime (inference without torch).
 
->>> from molmtd.export import export_onnx, OnnxStudent
+>>> from molmtd.student.onnx import export_onnx, OnnxStudent
 >>> path = export_onnx("default", "student.onnx")  # doctest: +SKIP
 >>> rows = OnnxStudent(path).run(graphs)  # doctest: +SKIP
 
@@ -13,11 +13,21 @@ shipped models) and mean or sum pooling.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+
+from molmtd.backbones.batching import eval_mode
+from molmtd.backbones.features import smiles_to_graph
+from molmtd.backbones.gnn import MolGNN
+from molmtd.student.cards import ModelFileError
+from molmtd.student.loading import load_student
+from molmtd.student.shipped import model_dir
 
 INPUT_NAMES = ("x", "edge_index", "edge_attr", "batch", "graph_sizes")
 
@@ -44,10 +54,6 @@ def onnx_inputs(graphs: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray
 
 def _exportable(backbone: Any) -> Any:
     """A module computing ``backbone``'s rows from the :func:`onnx_inputs` tensors."""
-    import torch
-
-    from molmtd.backbones.gnn import MolGNN
-
     if not isinstance(backbone, MolGNN) or backbone.conv_type != "gine":
         raise NotImplementedError("ONNX export supports GINE students (MolGNN, conv='gine')")
     if backbone.pool_type not in ("mean", "sum") or backbone.rw_steps:
@@ -103,12 +109,8 @@ def export_onnx(model: str | Path | Any, out: str | Path, opset: int = 18) -> Pa
     opset
         ONNX opset.
     """
-    import torch
-
     backbone = model if isinstance(model, torch.nn.Module) else _load(model)
     module = _exportable(backbone)
-    from molmtd.backbones.features import smiles_to_graph
-
     example = onnx_inputs([smiles_to_graph(s) for s in ("CCO", "c1ccccc1O", "CC(=O)N")])
     args = tuple(torch.from_numpy(example[k]) for k in INPUT_NAMES)
     nodes, edges, graphs = "nodes", "edges", "graphs"
@@ -140,14 +142,8 @@ def export_onnx(model: str | Path | Any, out: str | Path, opset: int = 18) -> Pa
 
 
 def _load(model: str | Path) -> Any:
-    from molmtd.training.inference import load_student
-
     path = Path(model)
-    if not path.exists():
-        from molmtd.models import model_dir
-
-        path = model_dir(str(model))
-    return load_student(path)
+    return load_student(path if path.exists() else model_dir(str(model)))
 
 
 class OnnxStudent:
@@ -193,11 +189,6 @@ CHECK_ATOL = 1e-4
 
 def rows_match(student: OnnxStudent, backbone: Any) -> bool:
     """True when ``student`` gives ``backbone``'s rows on :data:`CHECK_SMILES` (within 1e-4)."""
-    import torch
-
-    from molmtd.backbones.features import smiles_to_graph
-    from molmtd.training.inference import eval_mode
-
     graphs = [smiles_to_graph(smi) for smi in CHECK_SMILES]
     with eval_mode(backbone), torch.inference_mode():
         expected = backbone(backbone.collate(list(CHECK_SMILES))).float().numpy()
@@ -214,14 +205,9 @@ def cached_onnx_student(backbone: Any, weights_sha256: str, cache_dir: Path) -> 
 
     Raises
     ------
-    molmtd.models.ModelFileError
+    molmtd.student.cards.ModelFileError
         The export does not reproduce the model's rows.
     """
-    import os
-    import tempfile
-
-    from molmtd.models import ModelFileError
-
     onnx_path = Path(cache_dir) / f"{weights_sha256[:16]}.onnx"
     for attempt in range(2):
         if not onnx_path.is_file():
@@ -237,16 +223,3 @@ def cached_onnx_student(backbone: Any, weights_sha256: str, cache_dir: Path) -> 
         if attempt == 0:  # a changed or corrupt cached export: made again from the weights
             onnx_path.unlink(missing_ok=True)
     raise ModelFileError(f"{onnx_path}: the ONNX export does not reproduce the model's rows")
-
-
-def add_subcommand(subparsers: Any) -> None:
-    parser = subparsers.add_parser("export-onnx", help="export a GINE student to ONNX")
-    parser.add_argument("--model", default="default", help="shipped model name or path")
-    parser.add_argument("-o", "--output", type=Path, required=True, help=".onnx file")
-    parser.set_defaults(func=_run)
-
-
-def _run(args: Any) -> int:
-    path = export_onnx(args.model, args.output)
-    print(f"wrote {path} and {path.with_suffix('.json')}")
-    return 0

@@ -1,6 +1,8 @@
-"""``molmtd report-teachers``: what each student knows of each teacher, as tables and a plot.
+"""The teacher report: what each representation knows of each teacher, as tables and a plot.
 
-Usage::
+:func:`report_teachers` computes the tables (:mod:`molmtd.evaluate.teacher_report` holds the
+probe and kernel measurements), :func:`markdown_report` and :func:`plot_probe` present them.
+From the command line::
 
     molmtd report-teachers --store stores/heldout3k \\
         --models student:default,student:runs/x,random-student:zinc200k \\
@@ -14,7 +16,6 @@ Writes ``probe.csv`` (per representation and teacher), ``rdkit2d_groups.csv``, `
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,7 @@ def _by_representation(table: pd.DataFrame, index: str) -> pd.DataFrame:
     return wide[list(dict.fromkeys(table["representation"]))]
 
 
-def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
+def markdown_report(tables: dict[str, pd.DataFrame], command: str) -> str:
     probe = tables["probe"]
     wide = _by_representation(probe, "teacher")
     order = probe.drop_duplicates("teacher").set_index("teacher")
@@ -159,7 +160,7 @@ def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
         "on 2/3 of the held-out molecules, scored on the other 1/3). 1 = the embedding "
         "determines the teacher linearly; 0 = no better than the mean.",
         "",
-        wide.to_markdown(floatfmt=".3f"),
+        wide.tomarkdown_report(floatfmt=".3f"),
         "",
     ]
     groups = tables["groups"]
@@ -170,7 +171,7 @@ def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
         lines += [
             "## rdkit2d by descriptor group (pooled R²)",
             "",
-            g.to_markdown(floatfmt=".3f"),
+            g.tomarkdown_report(floatfmt=".3f"),
             "",
         ]
     kernels = tables["kernels"]
@@ -182,7 +183,7 @@ def _markdown(tables: dict[str, pd.DataFrame], command: str) -> str:
             "quantiles of the Gaussian kernels over molecules x active dimensions, and the "
             "share within 5% of the bound.",
             "",
-            kernels.to_markdown(index=False, floatfmt=".3g"),
+            kernels.tomarkdown_report(index=False, floatfmt=".3g"),
             "",
         ]
     return "\n".join(lines)
@@ -222,46 +223,3 @@ def plot_probe(probe: pd.DataFrame, out_png: Path) -> Path:
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
     return out_png
-
-
-def add_subcommand(subparsers: Any) -> None:
-    """Register ``molmtd report-teachers``."""
-    p = subparsers.add_parser(
-        "report-teachers",
-        help="held-out linear-probe R² of each teacher from each embedding (+ kernel MI)",
-        description=__doc__.splitlines()[0],
-    )
-    p.add_argument("--store", required=True, type=Path, help="store of held-out molecules")
-    p.add_argument(
-        "--models",
-        required=True,
-        help="comma-separated representations: student:NAME|PATH, random-student:CONFIG, ...",
-    )
-    p.add_argument("--teachers", default=None, help="comma-separated subset of the store's")
-    p.add_argument("--out", required=True, type=Path, help="output folder")
-    p.add_argument("--test-fraction", type=float, default=1 / 3)
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_report_teachers)
-
-
-def cmd_report_teachers(args: argparse.Namespace) -> int:
-    import sys
-
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    teachers = [t.strip() for t in args.teachers.split(",")] if args.teachers else None
-    tables = report_teachers(args.store, models, args.test_fraction, args.seed, teachers)
-    args.out.mkdir(parents=True, exist_ok=True)
-    tables["probe"].to_csv(args.out / "probe.csv", index=False)
-    tables["groups"].to_csv(args.out / "rdkit2d_groups.csv", index=False)
-    tables["kernels"].to_csv(args.out / "kernels.csv", index=False)
-    command = (
-        "molmtd " + " ".join(sys.argv[1:])
-        if sys.argv[0].endswith("molmtd")
-        else (
-            f"molmtd report-teachers --store {args.store} --models {args.models} --out {args.out}"
-        )
-    )
-    (args.out / "report.md").write_text(_markdown(tables, command))
-    plot_probe(tables["probe"], args.out / "probe_r2.png")
-    print(_markdown(tables, command))
-    return 0

@@ -19,92 +19,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from molmtd.errors import UserError
-from molmtd.featurize_cli import _guess_smiles_column, drop_smi_header, embedding_frame
-from molmtd.molecule_input import InvalidMoleculeError
+from molmtd.student.molecules import InvalidMoleculeError
+from molmtd.tables.read import iter_chunks
+from molmtd.tables.write import OUTPUT_SUFFIXES, embedding_frame
 from molmtd.utils import atomic_open, atomic_save_npy, write_json
 
 DEFAULT_CHUNK_ROWS = 20_000
 # The columns a part holds; recorded in the manifest so that parts written by an older
 # layout (no ``domain_score``) are not joined with newer ones.
 PART_LAYOUT = "input,valid,domain_score,molmtd"
-# A .smi/.txt file: the first whitespace-separated field of each line is the SMILES.
-SMI_READ_OPTIONS: dict[str, Any] = {
-    "sep": r"\s+",
-    "header": None,
-    "usecols": [0],
-    "names": ["smiles"],
-    "dtype": str,
-    "engine": "python",
-}
-
-
-def _suffix(path: Path) -> str:
-    return "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
-
-
-def iter_chunks(
-    path: Path, smiles_col: str | None, chunk_rows: int
-) -> Iterator[tuple[Any, list[Any]]]:
-    """(input table chunk, its SMILES) for consecutive ``chunk_rows``-row chunks of ``path``.
-
-    Raises
-    ------
-    UserError
-        The file is missing, empty, of a format that cannot be streamed, unreadable, or has
-        no such SMILES column (one line naming the file).
-    """
-    if not path.is_file():
-        raise UserError(f"input file {path} does not exist")
-    if path.stat().st_size == 0:
-        raise UserError(f"input file {path} is empty")
-    try:
-        yield from _chunks(path, smiles_col, chunk_rows)
-    except UserError:
-        raise
-    except (ValueError, KeyError, OSError, UnicodeDecodeError) as err:
-        reason = " ".join(str(err).split()) or type(err).__name__
-        raise UserError(f"cannot read {path}: {reason}") from err
-
-
-def _chunks(path: Path, smiles_col: str | None, chunk_rows: int) -> Iterator[tuple[Any, list[Any]]]:
-    import pandas as pd
-
-    suffix = _suffix(path)
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-            table = batch.to_pandas()
-            col = smiles_col or _guess_smiles_column(table.columns, path)
-            if col not in table.columns:
-                raise UserError(f"column {col!r} not in {path}; its columns: {list(table.columns)}")
-            yield table, table[col].tolist()
-        return
-    if suffix in (".smi", ".txt", ".smi.gz", ".txt.gz"):
-        reader = pd.read_csv(path, chunksize=chunk_rows, **SMI_READ_OPTIONS)
-    elif suffix in (".csv", ".csv.gz", ".tsv", ".tsv.gz"):
-        sep = "\t" if suffix.startswith(".tsv") else ","
-        reader = pd.read_csv(path, sep=sep, chunksize=chunk_rows)
-    else:
-        raise UserError(
-            f"cannot stream {suffix or '(no suffix)'!r} files like {path}: use "
-            ".smi/.txt/.csv/.tsv (optionally .gz) or .parquet"
-        )
-    with reader:
-        for i, table in enumerate(reader):
-            if suffix.startswith((".smi", ".txt")) and i == 0:
-                table = drop_smi_header(table)
-            col = smiles_col or _guess_smiles_column(table.columns, path)
-            if col not in table.columns:
-                raise UserError(f"column {col!r} not in {path}; its columns: {list(table.columns)}")
-            yield table.reset_index(drop=True), table[col].tolist()
 
 
 def _manifest(path: Path, featurizer: Any, chunk_rows: int) -> dict[str, Any]:
@@ -134,7 +63,7 @@ def featurize_file(
     -------
     (rows, invalid rows)
     """
-    if output.suffix not in (".parquet", ".csv", ".npy"):
+    if output.suffix not in OUTPUT_SUFFIXES:
         raise UserError(f"unsupported output format {output.suffix!r}: use .parquet, .csv or .npy")
     parts = output.with_name(output.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from molmtd.backbones.features import ALLOWABLE_FEATURES
+from molmtd.backbones.ogb_vocab import ALLOWABLE_FEATURES
 
 SUPPORTED_MAJOR_VERSION = 16
 
