@@ -29,7 +29,9 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check molmtd tests benchmarks notebooks/make_notebooks.py
+	$(VENV)/bin/ruff check molmtd tests benchmarks tools notebooks/make_notebooks.py
+	# imports go one way (layers in tools/check_layers.py), function-level imports included
+	$(PY) tools/check_layers.py
 
 # Regenerate notebooks/*.ipynb and their executed renderings in docs/notebooks/.
 notebooks: $(STAMP)

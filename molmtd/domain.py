@@ -1,12 +1,12 @@
 """Applicability domain: how far a molecule lies from what the student learned.
 
 A model folder may ship ``domain.safetensors``: embeddings of a random sample of the
-student's pre-training corpus (made by ``benchmarks/build_domain_reference.py``), optionally
+student's pre-training corpus (made by ``benchmarks/release/build_domain_reference.py``), optionally
 projected onto their leading principal components. A molecule's domain score is the mean
 Euclidean distance from its (projected) embedding to its ``k`` nearest reference molecules,
 divided by the median of that quantity among the reference molecules themselves (each
 left out of its own neighbours). So about 1 is typical of the training corpus, and larger
-is further out; ``benchmarks/domain_score.py`` measures how it tracks downstream error.
+is further out; ``benchmarks/checks/domain_score.py`` measures how it tracks downstream error.
 """
 
 from __future__ import annotations

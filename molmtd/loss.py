@@ -576,7 +576,7 @@ class DistillationLoss(nn.Module):
         """Hook for per-teacher diagnostics (MI for the NLL loss)."""
 
 
-class MultiTeacherLoss(DistillationLoss):
+class KernelNLLLoss(DistillationLoss):
     """Sum of per-teacher Gaussian-kernel negative log-likelihoods (the molmtd objective).
 
     Extra parameters are passed to every :class:`GaussianKernel` (``hidden``, ``n_layers``,
@@ -630,8 +630,8 @@ class MultiTeacherLoss(DistillationLoss):
             out.mi[name] = h - loss
 
 
-class BetaNLLLoss(MultiTeacherLoss):
-    """:class:`MultiTeacherLoss` with beta-NLL gradients, ``beta=0.5`` by default."""
+class BetaNLLLoss(KernelNLLLoss):
+    """:class:`KernelNLLLoss` with beta-NLL gradients, ``beta=0.5`` by default."""
 
     name = "beta-nll"
 
@@ -675,7 +675,7 @@ class CosineLoss(MSELoss):
 
 
 LOSSES: dict[str, type[DistillationLoss]] = {
-    "nll": MultiTeacherLoss,
+    "nll": KernelNLLLoss,
     "beta-nll": BetaNLLLoss,
     "mse": MSELoss,
     "cosine": CosineLoss,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from molmtd import demo
+from molmtd.cli import demo
 from molmtd.cli import main as cli_main
 from molmtd.evaluate.report import summarize
 

@@ -11,8 +11,8 @@ from torch import distributions as D
 from molmtd.loss import (
     CosineLoss,
     GaussianKernel,
+    KernelNLLLoss,
     MSELoss,
-    MultiTeacherLoss,
     build_loss,
     gaussian_entropy,
 )
@@ -112,7 +112,7 @@ def test_masked_sample_changes_neither_loss_nor_gradients(loss_name: str) -> Non
 
 
 def test_fully_masked_teacher_contributes_zero() -> None:
-    loss_fn = MultiTeacherLoss(4, {"a": 3, "b": 2}, hidden=8)
+    loss_fn = KernelNLLLoss(4, {"a": 3, "b": 2}, hidden=8)
     loss_fn.fit_target_statistics({"a": torch.randn(10, 3), "b": torch.randn(10, 2)})
     s = torch.randn(5, 4)
     t = {"a": torch.randn(5, 3), "b": torch.full((5, 2), float("nan"))}
@@ -123,7 +123,7 @@ def test_fully_masked_teacher_contributes_zero() -> None:
 
 
 def test_default_weighting_is_inverse_dimension() -> None:
-    loss_fn = MultiTeacherLoss(4, {"wide": 100, "narrow": 4}, hidden=8)
+    loss_fn = KernelNLLLoss(4, {"wide": 100, "narrow": 4}, hidden=8)
     assert loss_fn.weights == {"wide": 0.01, "narrow": 0.25}
     s = torch.randn(6, 4)
     t = {"wide": torch.randn(6, 100), "narrow": torch.randn(6, 4)}
@@ -136,7 +136,7 @@ def test_default_weighting_is_inverse_dimension() -> None:
 def test_constant_teacher_dimensions_are_ignored() -> None:
     t = torch.randn(50, 4)
     t[:, 2] = 3.0  # e.g. a fingerprint bit that never fires on the corpus
-    loss_fn = MultiTeacherLoss(3, {"fp": 4}, hidden=8)
+    loss_fn = KernelNLLLoss(3, {"fp": 4}, hidden=8)
     loss_fn.fit_target_statistics({"fp": t})
     assert loss_fn.normalizers["fp"].active.tolist() == [True, True, False, True]
     out = loss_fn(torch.randn(50, 3), {"fp": t})
@@ -146,7 +146,7 @@ def test_constant_teacher_dimensions_are_ignored() -> None:
 def test_baselines_share_interface() -> None:
     s = torch.randn(4, 5)
     t = {"x": torch.randn(4, 3)}
-    for cls in (MSELoss, CosineLoss, MultiTeacherLoss):
+    for cls in (MSELoss, CosineLoss, KernelNLLLoss):
         out = cls(5, {"x": 3}, hidden=8)(s, t)
         assert out.total.ndim == 0 and set(out.per_teacher) == {"x"}
     assert build_loss("cosine", 5, {"x": 3}).name == "cosine"
@@ -155,7 +155,7 @@ def test_baselines_share_interface() -> None:
 
 
 def test_errors_name_teacher_and_shapes() -> None:
-    loss_fn = MultiTeacherLoss(4, {"morgan": 8}, hidden=8)
+    loss_fn = KernelNLLLoss(4, {"morgan": 8}, hidden=8)
     s = torch.randn(3, 4)
     with pytest.raises(ValueError, match=r"'morgan'.*\[3, 8\].*\(3, 5\)"):
         loss_fn(s, {"morgan": torch.randn(3, 5)})
@@ -168,7 +168,7 @@ def test_errors_name_teacher_and_shapes() -> None:
     with pytest.raises(ValueError, match=r"student embedding.*\[B, 4\].*\(3, 6\)"):
         loss_fn(torch.randn(3, 6), {"morgan": torch.randn(3, 8)})
     with pytest.raises(ValueError, match="weights must name exactly"):
-        MultiTeacherLoss(4, {"morgan": 8}, weights={"maccs": 1.0})
+        KernelNLLLoss(4, {"morgan": 8}, weights={"maccs": 1.0})
 
 
 def test_two_teacher_toy_student_recovers_both_halves() -> None:
@@ -188,10 +188,10 @@ def test_rare_feature_is_clipped_after_standardisation() -> None:
     t = torch.zeros(1000, 2)
     t[:, 0] = torch.randn(1000)
     t[0, 1] = 1.0  # a fingerprint bit seen once: z-score ~31 without clipping
-    loss_fn = MultiTeacherLoss(3, {"fp": 2}, hidden=8, target_clip=5.0)
+    loss_fn = KernelNLLLoss(3, {"fp": 2}, hidden=8, target_clip=5.0)
     loss_fn.fit_target_statistics({"fp": t})
     z = loss_fn.normalizers["fp"](t)
     assert float(z.abs().max()) == 5.0
-    unclipped = MultiTeacherLoss(3, {"fp": 2}, hidden=8, target_clip=None)
+    unclipped = KernelNLLLoss(3, {"fp": 2}, hidden=8, target_clip=None)
     unclipped.fit_target_statistics({"fp": t})
     assert float(unclipped.normalizers["fp"](t).abs().max()) > 30

@@ -11,7 +11,7 @@ from torch import distributions as D
 from molmtd.loss import (
     BernoulliKernel,
     GaussianKernel,
-    MultiTeacherLoss,
+    KernelNLLLoss,
     binary_entropy,
     build_loss,
     infer_likelihoods,
@@ -55,7 +55,7 @@ def test_bernoulli_mi_uses_bit_entropies_and_masks_constant_bits() -> None:
     t = torch.zeros(100, 3)
     t[:30, 0] = 1.0  # p = 0.3
     t[:, 1] = 2.0  # always on: inactive
-    loss = MultiTeacherLoss(4, {"fp": 3}, likelihoods={"fp": "bernoulli"}, hidden=8)
+    loss = KernelNLLLoss(4, {"fp": 3}, likelihoods={"fp": "bernoulli"}, hidden=8)
     loss.fit_target_statistics({"fp": t})
     norm = loss.normalizers["fp"]
     assert norm.active.tolist() == [True, False, False]
@@ -68,7 +68,7 @@ def test_bernoulli_mi_uses_bit_entropies_and_masks_constant_bits() -> None:
 
 def test_masked_rows_give_zero_gradient_with_bernoulli_kernels() -> None:
     torch.manual_seed(0)
-    loss = MultiTeacherLoss(6, {"fp": 10}, likelihoods={"fp": "bernoulli"}, hidden=16)
+    loss = KernelNLLLoss(6, {"fp": 10}, likelihoods={"fp": "bernoulli"}, hidden=16)
     t = (torch.rand(8, 10) < 0.4).float()
     t[3] = float("nan")
     mask = torch.ones(8, dtype=torch.bool)
@@ -97,11 +97,11 @@ def test_infer_likelihoods_by_teacher_type() -> None:
 
 def test_unknown_likelihood_and_unresolved_auto_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown likelihood"):
-        MultiTeacherLoss(4, {"a": 3}, likelihoods={"a": "poisson"})
+        KernelNLLLoss(4, {"a": 3}, likelihoods={"a": "poisson"})
     with pytest.raises(ValueError, match="infer_likelihoods"):
-        MultiTeacherLoss(4, {"a": 3}, likelihoods="auto")  # type: ignore[arg-type]
+        KernelNLLLoss(4, {"a": 3}, likelihoods="auto")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown teachers"):
-        MultiTeacherLoss(4, {"a": 3}, likelihoods={"b": "bernoulli"})
+        KernelNLLLoss(4, {"a": 3}, likelihoods={"b": "bernoulli"})
 
 
 def test_input_norm_makes_the_kernel_invariant_to_the_scale_of_s() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 # Top first. A module may import modules of its own layer or any layer below it, never above.
 # Entries are module names or package prefixes (a package covers everything under it).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("molmtd.cli", "molmtd.__main__"),  # the command line: parses arguments, prints
+    ("molmtd.cli", "molmtd.__main__", "molmtd.demo.__main__"),  # the command line: parses arguments, prints
     ("molmtd", "molmtd.demo", "molmtd.integrations"),  # the public API, demo, other libraries
     ("molmtd.evaluate",),  # benchmarks of frozen representations
     ("molmtd.tables",),  # molecule tables in, embedding tables out

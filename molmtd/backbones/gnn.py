@@ -51,6 +51,28 @@ def _mlp(width: int, ratio: float) -> nn.Sequential:
     return nn.Sequential(nn.Linear(width, inner), nn.ReLU(), nn.Linear(inner, width))
 
 
+def _checked_pools(
+    conv: str, norm: str, pool: str, sum_scale: float, rw_steps: int, readout: str, num_layers: int
+) -> tuple[str, ...]:
+    """The pools named by ``pool`` (``"mean+sum"`` -> ``("mean", "sum")``), options checked."""
+    if conv not in CONVS:
+        raise ValueError(f"conv must be one of {CONVS}, got {conv!r}")
+    if norm not in ("batch", "layer", "none"):
+        raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
+    pools = tuple(pool.split("+"))
+    if not pools or any(p not in POOLS for p in pools) or len(set(pools)) < len(pools):
+        raise ValueError(f"pool must be one or more of {POOLS} joined by '+', got {pool!r}")
+    if sum_scale <= 0:
+        raise ValueError(f"sum_scale must be > 0, got {sum_scale}")
+    if rw_steps < 0:
+        raise ValueError(f"rw_steps must be >= 0, got {rw_steps}")
+    if readout not in ("last", "concat"):
+        raise ValueError(f"readout must be 'last' or 'concat', got {readout!r}")
+    if num_layers < 1:
+        raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+    return pools
+
+
 class MolGNN(nn.Module):
     """Configurable message-passing GNN over OGB molecular graphs.
 
@@ -107,21 +129,7 @@ class MolGNN(nn.Module):
         rw_steps: int = 0,
     ) -> None:
         super().__init__()
-        if conv not in CONVS:
-            raise ValueError(f"conv must be one of {CONVS}, got {conv!r}")
-        if norm not in ("batch", "layer", "none"):
-            raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
-        pools = tuple(pool.split("+"))
-        if not pools or any(p not in POOLS for p in pools) or len(set(pools)) < len(pools):
-            raise ValueError(f"pool must be one or more of {POOLS} joined by '+', got {pool!r}")
-        if sum_scale <= 0:
-            raise ValueError(f"sum_scale must be > 0, got {sum_scale}")
-        if rw_steps < 0:
-            raise ValueError(f"rw_steps must be >= 0, got {rw_steps}")
-        if readout not in ("last", "concat"):
-            raise ValueError(f"readout must be 'last' or 'concat', got {readout!r}")
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        pools = _checked_pools(conv, norm, pool, sum_scale, rw_steps, readout, num_layers)
         if conv == "gatv2" and hidden % heads:
             raise ValueError(f"gatv2: hidden ({hidden}) must be divisible by heads ({heads})")
         self._config: dict[str, Any] = {

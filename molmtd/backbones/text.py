@@ -14,6 +14,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from molmtd.backbones.base import register_backbone
+from molmtd.backbones.hf import hf_encoder, model_config_dict
 
 
 class TextCollator:
@@ -93,8 +94,6 @@ class HFTextBackbone(nn.Module):
         max_length: int = 128,
     ) -> None:
         super().__init__()
-        from transformers import AutoConfig, AutoModel
-
         if pooling not in ("cls", "mean"):
             raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
         if (pretrained is None) == (model_config is None):
@@ -104,14 +103,7 @@ class HFTextBackbone(nn.Module):
         tokenizer = tokenizer or pretrained
         if tokenizer is None:
             raise ValueError("a local `tokenizer` directory is required with `model_config`")
-        if pretrained is not None:
-            self.encoder = AutoModel.from_pretrained(pretrained, local_files_only=True)
-        else:
-            cfg = dict(model_config)
-            model_type = cfg.pop("model_type", None)
-            if model_type is None:
-                raise ValueError("model_config needs a 'model_type' (e.g. 'bert')")
-            self.encoder = AutoModel.from_config(AutoConfig.for_model(model_type, **cfg))
+        self.encoder = hf_encoder(pretrained, model_config, "bert")
         hidden = int(self.encoder.config.hidden_size)
         self.proj = nn.Linear(hidden, dim) if dim is not None else nn.Identity()
         self.dim = int(dim) if dim is not None else hidden
@@ -120,7 +112,7 @@ class HFTextBackbone(nn.Module):
         self._config = {
             "name": "hf-text",
             "tokenizer": str(tokenizer),
-            "model_config": _model_config_dict(self.encoder.config),
+            "model_config": model_config_dict(self.encoder.config),
             "pooling": pooling,
             "dim": None if dim is None else int(dim),
             "max_length": int(max_length),
@@ -149,12 +141,3 @@ class HFTextBackbone(nn.Module):
         from molmtd.backbones.batching import embed
 
         return embed(self, items, batch_size=batch_size, **kwargs)
-
-
-def _model_config_dict(config: Any) -> dict[str, Any]:
-    """JSON-friendly diff of a HF config against its class defaults, with ``model_type``."""
-    data = config.to_diff_dict()
-    for key in ("architectures", "transformers_version", "_name_or_path", "torch_dtype", "dtype"):
-        data.pop(key, None)
-    data["model_type"] = config.model_type
-    return data

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from molmtd.backbones.base import register_backbone
+from molmtd.backbones.hf import hf_encoder, model_config_dict
 
 
 class ImageCollator:
@@ -144,33 +145,18 @@ class HFVisionBackbone(nn.Module):
         scale: float = 1.0,
     ) -> None:
         super().__init__()
-        from transformers import AutoConfig, AutoModel
-
         if pooling not in ("cls", "mean", "pooler"):
             raise ValueError(f"pooling must be 'cls', 'mean' or 'pooler', got {pooling!r}")
-        if (pretrained is None) == (model_config is None):
-            raise ValueError(
-                "give exactly one of `pretrained` (a local path) or `model_config` (a dict)"
-            )
-        if pretrained is not None:
-            self.encoder = AutoModel.from_pretrained(pretrained, local_files_only=True)
-        else:
-            cfg = dict(model_config)
-            model_type = cfg.pop("model_type", None)
-            if model_type is None:
-                raise ValueError("model_config needs a 'model_type' (e.g. 'vit')")
-            self.encoder = AutoModel.from_config(AutoConfig.for_model(model_type, **cfg))
+        self.encoder = hf_encoder(pretrained, model_config, "vit")
         ecfg = self.encoder.config
         hidden = getattr(ecfg, "hidden_size", None) or ecfg.hidden_sizes[-1]
         self.proj = nn.Linear(hidden, dim) if dim is not None else nn.Identity()
         self.dim = int(dim) if dim is not None else int(hidden)
         self.pooling = pooling
         self.collator = ImageCollator(in_channels, scale)
-        from molmtd.backbones.text import _model_config_dict
-
         self._config = {
             "name": "hf-vision",
-            "model_config": _model_config_dict(ecfg),
+            "model_config": model_config_dict(ecfg),
             "pooling": pooling,
             "dim": None if dim is None else int(dim),
             "in_channels": int(in_channels),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from molmtd import __version__
 from molmtd.cli.base import Subcommand
 from molmtd.cli.benchmark import BenchmarkCommand
+from molmtd.cli.demo import DemoCommand
 from molmtd.cli.distill import DistillCommand
 from molmtd.cli.export_onnx import ExportOnnxCommand
 from molmtd.cli.featurize import FeaturizeCommand
@@ -29,11 +30,15 @@ SUBCOMMANDS: tuple[type[Subcommand], ...] = (
     ReportTeachersCommand,
     ModelsCommand,
     ExportOnnxCommand,
+    DemoCommand,
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="molmtd", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="molmtd",
+        description="molmtd: task-agnostic molecular representations by multi-teacher distillation",
+    )
     parser.add_argument("--version", action="version", version=f"molmtd {__version__}")
     parser.add_argument(
         "--debug",

@@ -18,6 +18,7 @@ import copy
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -152,6 +153,30 @@ class MLPHead:
         return out * self._sd + self._mu
 
 
+class _PerLabelHead:
+    """A fitted model per label column (or the constant of a column with one class).
+
+    Subclasses fill ``models``, and for regression ``_mu`` and ``_sd`` (the target scaling).
+    """
+
+    task_type: str
+    models: list[Any]
+    _mu: np.ndarray
+    _sd: np.ndarray
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities (classification) or values [N, n_labels]."""
+        cols = []
+        for t, m in enumerate(self.models):
+            if isinstance(m, float):
+                cols.append(np.full(len(X), m))
+            elif self.task_type == "classification":
+                cols.append(m.predict_proba(X)[:, 1])
+            else:
+                cols.append(m.predict(X) * self._sd[t] + self._mu[t])
+        return np.stack(cols, axis=1)
+
+
 # --------------------------------------------------------------------------------------
 # Linear / logistic
 # --------------------------------------------------------------------------------------
@@ -160,7 +185,7 @@ LINEAR_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
 
 
 @dataclass
-class LinearHead:
+class LinearHead(_PerLabelHead):
     """Ridge (regression) or L2 logistic regression (classification), one per label column.
 
     The regularisation strength is chosen on valid: ``C`` in :data:`LINEAR_GRID` for logistic
@@ -202,16 +227,6 @@ class LinearHead:
             self.chosen.append(best_c)
         return self
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        cols = []
-        for t, m in enumerate(self.models):
-            if isinstance(m, float):
-                cols.append(np.full(len(X), m))
-            elif self.task_type == "classification":
-                cols.append(m.predict_proba(X)[:, 1])
-            else:
-                cols.append(m.predict(X) * self._sd[t] + self._mu[t])
-        return np.stack(cols, axis=1)
 
 
 def _select_score(select: SelectFn | None, y: np.ndarray, p: np.ndarray, task_type: str) -> float:
@@ -236,7 +251,7 @@ def _select_score(select: SelectFn | None, y: np.ndarray, p: np.ndarray, task_ty
 
 
 @dataclass
-class LGBMHead:
+class LGBMHead(_PerLabelHead):
     """LightGBM per label column, fixed parameters, early stopping on the valid loss."""
 
     task_type: str = "regression"
@@ -281,16 +296,6 @@ class LGBMHead:
             self.models.append(m)
         return self
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        cols = []
-        for t, m in enumerate(self.models):
-            if isinstance(m, float):
-                cols.append(np.full(len(X), m))
-            elif self.task_type == "classification":
-                cols.append(m.predict_proba(X)[:, 1])
-            else:
-                cols.append(m.predict(X) * self._sd[t] + self._mu[t])
-        return np.stack(cols, axis=1)
 
 
 HEADS = {"mlp": MLPHead, "linear": LinearHead, "lgbm": LGBMHead}

@@ -22,7 +22,7 @@ Graphs = list[tuple[int, dict[str, np.ndarray]]]
 
 # precision="auto": bfloat16 only where the CPU multiplies it natively and these molecules'
 # rows stay this close to float32 (relative L2; the shipped model's worst row over 2,000
-# MOSES molecules is 0.005, see benchmarks/results/bfloat16_rows.csv).
+# MOSES molecules is 0.005, see benchmarks/results/speed/bfloat16_rows_amx_xeon.csv).
 AUTO_CHECK_SMILES = (
     "CCO",
     "c1ccccc1O",

@@ -40,7 +40,7 @@ __all__ = [
     "HFSmilesTeacher",
     "RxnMapperTeacher",
     "RxnfpTeacher",
-    "parse_smiles",
+    "checked_smiles",
 ]
 
 #: Weight files, in the order ``from_pretrained`` prefers them; the first pattern that
@@ -91,7 +91,7 @@ def _sha256_files(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def parse_smiles(smiles: Sequence[Any], canonicalize: bool = True) -> list[str | None]:
+def checked_smiles(smiles: Sequence[Any], canonicalize: bool = True) -> list[str | None]:
     """Validate (and optionally canonicalise) SMILES with RDKit.
 
     Parameters
@@ -399,7 +399,7 @@ class HFSmilesTeacher(_TruncationReport, BaseTeacher):
         return pooled.float().cpu().numpy()
 
     def _texts(self, smiles: Sequence[Any]) -> list[str | None]:
-        return parse_smiles(smiles, canonicalize=self.canonicalize)
+        return checked_smiles(smiles, canonicalize=self.canonicalize)
 
     def embed(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Embed a batch of SMILES.
@@ -644,7 +644,7 @@ class ChemNetTeacher(_TruncationReport, BaseTeacher):
         import torch
 
         smiles = list(smiles)
-        texts = parse_smiles(smiles, canonicalize=True)
+        texts = checked_smiles(smiles, canonicalize=True)
         X = nan_rows(len(smiles), self.dim)
         mask = np.array([t is not None for t in texts], dtype=bool)
         valid = np.flatnonzero(mask)

@@ -23,7 +23,7 @@ import numpy as np
 
 from molmtd.errors import UserError
 from molmtd.teachers.base import BaseTeacher, nan_rows, register_teacher
-from molmtd.teachers.language_models import _sha256_files, _version, parse_smiles
+from molmtd.teachers.language_models import _sha256_files, _version, checked_smiles
 from molmtd.utils import rdkit_quiet
 
 __all__ = ["MinimolTeacher", "minimol_package_dir"]
@@ -123,7 +123,7 @@ class MinimolTeacher(BaseTeacher):
     def embed(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Embed a batch of SMILES (NaN rows, ``mask=False`` where a molecule fails)."""
         smiles = list(smiles)
-        texts = parse_smiles(smiles, canonicalize=True)
+        texts = checked_smiles(smiles, canonicalize=True)
         X = nan_rows(len(smiles), self.dim)
         mask = np.zeros(len(smiles), dtype=bool)
         valid = [i for i, t in enumerate(texts) if t is not None]
