@@ -160,3 +160,32 @@ def test_only_the_cli_parses_arguments() -> None:
             if any(n == "argparse" or n.startswith("molmtd.cli") for n in names):
                 offenders.append(rel)
     assert not offenders, f"library modules importing argparse or molmtd.cli: {offenders}"
+
+
+def test_architecture_doc_names_every_package_and_module() -> None:
+    text = (REPO / "docs" / "architecture.md").read_text()
+    missing = []
+    for path in sorted(PACKAGE.iterdir()):
+        if path.name.startswith(("_", ".")) or path.name in ("configs", "models"):
+            continue
+        if path.is_dir() and (path / "__init__.py").is_file():
+            names = [f"molmtd/{path.name}/", f"molmtd.{path.name}"]
+            if not any(n in text for n in names):
+                missing.append(names[0])
+            for module in sorted(path.glob("*.py")):
+                if not module.name.startswith("_") and module.name not in text:
+                    if f"`{module.stem}`" not in text:
+                        missing.append(f"{path.name}/{module.name}")
+        elif path.suffix == ".py":
+            stem = path.stem
+            if not any(n in text for n in (f"molmtd/{path.name}", f"molmtd.{stem}", f"`{stem}`")):
+                missing.append(path.name)
+    assert not missing, f"docs/architecture.md does not mention: {missing}"
+
+
+def test_benchmarks_readme_lists_every_script() -> None:
+    bench = REPO / "benchmarks"
+    text = (bench / "README.md").read_text()
+    scripts = [p for p in bench.rglob("*") if p.suffix in (".py", ".sh") and "results" not in p.parts]
+    missing = [str(p.relative_to(bench)) for p in scripts if p.name not in text]
+    assert not missing, f"benchmarks/README.md does not list: {missing}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "compare_reps.py"
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "tools" / "compare_reps.py"
 
 
 def _module():

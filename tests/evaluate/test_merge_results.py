@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "merge_results.py"
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "tools" / "merge_results.py"
 
 
 def _merge():
