@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from molmtd.cli import main
+from molmtd.cli.teachers import parse_limits
 from molmtd.data.paths import package_file
 from molmtd.store import TeacherStore
 from molmtd.teachers.base import get_teacher, list_teachers
-from molmtd.cli.teachers import parse_limits
 
 pytestmark = pytest.mark.skipif(
     not {"morgan", "maccs"} <= set(list_teachers()), reason="fingerprint teachers not present"
