@@ -61,8 +61,6 @@ def test_store_import_order(module: str) -> None:
                 if alias.name.startswith("molmtd.store"):
                     imported.add(alias.name.removeprefix("molmtd.store").lstrip("."))
     allowed = set(STORE_ORDER[: STORE_ORDER.index(module)])
-    if module == "stats":
-        allowed.add("teacher_store")  # for a type annotation only (under TYPE_CHECKING)
     assert imported <= allowed, f"molmtd.store.{module} imports {sorted(imported - allowed)}"
 
 

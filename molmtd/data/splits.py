@@ -105,7 +105,29 @@ def tdc_scaffold_split(
     dict
         ``train``, ``valid``, ``test``, ``omitted`` index arrays (int64).
     """
-    rng = Random(seed)
+    scaffolds, omitted = _tdc_scaffold_sets(smiles, unsanitizable)
+    n = len(smiles) - len(omitted)
+    train_size = int(n * frac[0])
+    val_size = int(n * frac[1])
+    test_size = n - train_size - val_size
+    ordered = _tdc_shuffled_sets(scaffolds, seed, val_size, test_size)
+    train, val, test = _tdc_greedy_fill(ordered, train_size, val_size, frac[2] == 0)
+    return {
+        "train": np.asarray(train, dtype=np.int64),
+        "valid": np.asarray(val, dtype=np.int64),
+        "test": np.asarray(test, dtype=np.int64),
+        "omitted": np.asarray(omitted, dtype=np.int64),
+    }
+
+
+def _tdc_scaffold_sets(
+    smiles: Sequence[str], unsanitizable: Literal["omit", "unsanitized"]
+) -> tuple[dict[str, set[int]], list[int]]:
+    """Step 1 of :func:`tdc_scaffold_split`: scaffold -> set of rows, and the omitted rows.
+
+    The sets are Python sets filled in row order, as TDC's are: their iteration order is the
+    order of the indices in the split.
+    """
     scaffolds: dict[str, set[int]] = defaultdict(set)
     omitted: list[int] = []
     for i, smi in enumerate(smiles):
@@ -116,38 +138,44 @@ def tdc_scaffold_split(
             omitted.append(i)
         else:
             scaffolds[scaf].add(i)
+    return scaffolds, omitted
 
-    n = len(smiles) - len(omitted)
-    train_size = int(n * frac[0])
-    val_size = int(n * frac[1])
-    test_size = n - train_size - val_size
 
+def _tdc_shuffled_sets(
+    scaffolds: dict[str, set[int]], seed: int, val_size: int, test_size: int
+) -> list[set[int]]:
+    """Step 3 of :func:`tdc_scaffold_split`: big sets, then small ones, each list shuffled."""
     big, small = [], []
     for index_set in scaffolds.values():
         if len(index_set) > val_size / 2 or len(index_set) > test_size / 2:
             big.append(index_set)
         else:
             small.append(index_set)
-    rng.seed(seed)
+    rng = Random(seed)
     rng.shuffle(big)
     rng.shuffle(small)
+    return big + small
 
+
+def _tdc_greedy_fill(
+    ordered: Sequence[set[int]], train_size: int, val_size: int, no_test: bool
+) -> tuple[list[int], list[int], list[int]]:
+    """Step 4 of :func:`tdc_scaffold_split`: train, valid and test rows.
+
+    A set goes to train if it fits under ``train_size``; otherwise to valid when there is no
+    test part (``no_test``) or it fits under ``val_size``, and to test otherwise.
+    """
     train: list[int] = []
     val: list[int] = []
     test: list[int] = []
-    for index_set in big + small:
+    for index_set in ordered:
         if len(train) + len(index_set) <= train_size:
             train += index_set
-        elif frac[2] == 0 or len(val) + len(index_set) <= val_size:
+        elif no_test or len(val) + len(index_set) <= val_size:
             val += index_set
         else:
             test += index_set
-    return {
-        "train": np.asarray(train, dtype=np.int64),
-        "valid": np.asarray(val, dtype=np.int64),
-        "test": np.asarray(test, dtype=np.int64),
-        "omitted": np.asarray(omitted, dtype=np.int64),
-    }
+    return train, val, test
 
 
 def ogb_scaffold_split(

@@ -35,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+from molmtd.data.corpus import canonical_smiles
 from molmtd.data.splits import tdc_scaffold_split
+from molmtd.data.tasks import TDC_ADMET_TASKS
 from molmtd.utils import rdkit_quiet
 
 #: TDC's ``admet_group`` split of each dataset into train_val (train + valid) and test.
@@ -48,8 +50,6 @@ HASH_HEX = 12
 
 def molecule_key(smiles: str) -> str:
     """RDKit canonical SMILES; ``unparsable:<input>`` where RDKit cannot parse it."""
-    from molmtd.data.corpus import canonical_smiles
-
     with rdkit_quiet():
         canon = canonical_smiles(smiles)
     return canon if canon is not None else f"unparsable:{str(smiles).strip()}"
@@ -219,8 +219,6 @@ def offline_split(task: str, smiles: Sequence[str], y: Sequence[float]) -> Offli
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m molmtd.data.tdc_offline DATA_DIR``: rewrite the shipped manifest."""
-    from molmtd.data.datasets import TDC_ADMET_TASKS
-
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
         print("usage: python -m molmtd.data.tdc_offline DATA_DIR", file=sys.stderr)

@@ -14,8 +14,10 @@ built on molecules the students never saw), this module measures
   the Gaussian kernels' predicted **log-precisions** (quantiles and the share of dimensions
   within 5% of the bound), which shows where a kernel buys nats by sharpening.
 
-``molmtd report-teachers`` (:mod:`molmtd.evaluate.teacher_report_cli`) writes the tables and a
-heatmap. This module imports numpy, scikit-learn, torch and molmtd's loss and store readers.
+The row builders at the end (:func:`probe_row`, :func:`descriptor_group_rows`,
+:func:`student_kernel_rows`) give the rows of the report's tables, which
+:mod:`molmtd.evaluate.teacher_tables` assembles and ``molmtd report-teachers`` writes with a
+heatmap. This module imports numpy, scikit-learn, torch and molmtd's loss.
 """
 
 from __future__ import annotations
@@ -242,3 +244,106 @@ def kernel_diagnostics(
             }
         out[name] = record
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows of the report's tables (probe.csv, rdkit2d_groups.csv, kernels.csv)
+# ---------------------------------------------------------------------------------------------
+
+
+def teacher_kinds(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, str]:
+    """``"sparse"`` or ``"dense"`` per teacher, from its (embeddings, mask) of the store.
+
+    Sparse: the teachers a ``likelihoods="auto"`` run gives Bernoulli kernels.
+    """
+    from molmtd.loss import is_sparse_nonnegative
+
+    return {
+        name: "sparse" if is_sparse_nonnegative(torch.from_numpy(T[ok])) else "dense"
+        for name, (T, ok) in data.items()
+    }
+
+
+def probe_row(
+    representation: str, teacher: str, family: str | None, kind: str, result: ProbeResult
+) -> dict[str, Any]:
+    """One row of ``probe.csv``: the held-out linear probe of ``teacher`` from a representation."""
+    return {
+        "representation": representation,
+        "teacher": teacher,
+        "family": family,
+        "kind": kind,
+        "dims_scored": result.n_dims,
+        "n_train": result.n_train,
+        "n_test": result.n_test,
+        "r2_pooled": result.r2_pooled,
+        "r2_median": result.r2_median,
+        "ridge_alpha": result.alpha,
+    }
+
+
+def descriptor_group_rows(
+    representation: str, result: ProbeResult, descriptor_names: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Rows of ``rdkit2d_groups.csv``: pooled R² of each descriptor group, in first-seen order.
+
+    ``result`` is the probe of the rdkit2d teacher whose dimensions are ``descriptor_names``.
+    """
+    groups = np.array([descriptor_group(d) for d in descriptor_names])
+    rows = []
+    for group in dict.fromkeys(groups):
+        dims = np.flatnonzero(groups == group)
+        rows.append(
+            {
+                "representation": representation,
+                "group": group,
+                "n_descriptors": len(dims),
+                "r2_pooled": pooled_r2(result, dims),
+            }
+        )
+    return rows
+
+
+def student_kernel_rows(
+    representation: str,
+    X: np.ndarray,
+    rows: np.ndarray,
+    data: Mapping[str, tuple[np.ndarray, np.ndarray]],
+) -> list[dict[str, Any]]:
+    """Rows of ``kernels.csv`` for a ``student:`` run whose checkpoint keeps its kernels.
+
+    Parameters
+    ----------
+    representation
+        The model spec; anything but a ``student:`` run with kernels gives no rows.
+    X
+        Its embeddings of the store's molecules.
+    rows
+        Bool mask of the rows to score (held out and embedded).
+    data
+        Per teacher: (embeddings, mask) of the store's molecules.
+    """
+    if not representation.startswith("student:"):
+        return []
+    checkpoint = kernel_checkpoint(representation.split(":", 1)[1])
+    if checkpoint is None:
+        return []
+    loss, _ = load_loss(checkpoint)
+    diag = kernel_diagnostics(
+        loss,
+        np.where(rows[:, None], X, np.nan),
+        {n: T for n, (T, _) in data.items()},
+        {n: ok & rows for n, (_, ok) in data.items()},
+    )
+    return [
+        {
+            "representation": representation,
+            "teacher": name,
+            # a baseline's "kernel_nll" is its head's held-out loss (MSE, cosine)
+            "likelihood": loss.likelihoods.get(name, "gaussian")
+            if hasattr(loss, "kernels")
+            else f"{loss.name} head",
+            **record,
+        }
+        for name, record in diag.items()
+    ]

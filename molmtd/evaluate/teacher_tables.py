@@ -6,7 +6,7 @@ From the command line::
 
     molmtd report-teachers --store stores/heldout3k \\
         --models student:default,student:runs/x,random-student:zinc200k \\
-        --out benchmarks/results/teacher_report
+        --out benchmarks/results/teacher_report/shipped_models
 
 The store must hold teacher embeddings of molecules the students never saw (see
 ``docs/teacher_report.md`` for the held-out ZINC250k store used in the committed results).
@@ -22,18 +22,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from molmtd.evaluate.teacher_report import (
-    descriptor_group,
-    kernel_checkpoint,
-    kernel_diagnostics,
+    descriptor_group_rows,
     linear_probe,
-    load_loss,
-    pooled_r2,
+    probe_row,
     split_rows,
+    student_kernel_rows,
+    teacher_kinds,
 )
-from molmtd.loss import is_sparse_nonnegative
 
 log = logging.getLogger(__name__)
 
@@ -64,75 +61,24 @@ def report_teachers(
     _, test_all = split_rows(len(smiles), test_fraction, seed)
     in_test = np.zeros(len(smiles), dtype=bool)
     in_test[test_all] = True
-    # "sparse": the teachers a likelihoods="auto" run gives Bernoulli kernels
-    kinds = {
-        name: "sparse" if is_sparse_nonnegative(torch.from_numpy(T[ok])) else "dense"
-        for name, (T, ok) in data.items()
-    }
+    kinds = teacher_kinds(data)
     descriptor_names = (info.get("rdkit2d", {}).get("config") or {}).get("descriptors")
 
     probe_rows: list[dict[str, Any]] = []
     group_rows: list[dict[str, Any]] = []
     kernel_rows: list[dict[str, Any]] = []
     for spec in models:
-        rep = get_representation(spec)
-        X, x_ok = rep.embed(list(smiles))
+        X, x_ok = get_representation(spec).embed(list(smiles))
         log.info("%s: %d of %d molecules embedded", spec, int(x_ok.sum()), len(smiles))
         for name in names:
             T, t_ok = data[name]
             ok = x_ok & t_ok
             train, test = np.flatnonzero(ok & ~in_test), np.flatnonzero(ok & in_test)
             res = linear_probe(X, T, train, test)
-            probe_rows.append(
-                {
-                    "representation": spec,
-                    "teacher": name,
-                    "family": info[name].get("family"),
-                    "kind": kinds[name],
-                    "dims_scored": res.n_dims,
-                    "n_train": res.n_train,
-                    "n_test": res.n_test,
-                    "r2_pooled": res.r2_pooled,
-                    "r2_median": res.r2_median,
-                    "ridge_alpha": res.alpha,
-                }
-            )
+            probe_rows.append(probe_row(spec, name, info[name].get("family"), kinds[name], res))
             if name == "rdkit2d" and descriptor_names and len(descriptor_names) == T.shape[1]:
-                groups = np.array([descriptor_group(d) for d in descriptor_names])
-                for group in dict.fromkeys(groups):
-                    dims = np.flatnonzero(groups == group)
-                    group_rows.append(
-                        {
-                            "representation": spec,
-                            "group": group,
-                            "n_descriptors": len(dims),
-                            "r2_pooled": pooled_r2(res, dims),
-                        }
-                    )
-        checkpoint = (
-            kernel_checkpoint(spec.split(":", 1)[1]) if spec.startswith("student:") else None
-        )
-        if checkpoint is not None:
-            loss, _ = load_loss(checkpoint)
-            rows = in_test & x_ok
-            diag = kernel_diagnostics(
-                loss,
-                np.where(rows[:, None], X, np.nan),
-                {n: data[n][0] for n in names},
-                {n: data[n][1] & rows for n in names},
-            )
-            for name, record in diag.items():
-                kernel_rows.append(
-                    {
-                        "representation": spec,
-                        "teacher": name,
-                        # a baseline's "kernel_nll" is its head's held-out loss (MSE, cosine)
-                        "likelihood": loss.likelihoods.get(name, "gaussian")
-                        if hasattr(loss, "kernels")
-                        else f"{loss.name} head",
-                        **record,
-                    }
-                )
+                group_rows += descriptor_group_rows(spec, res, descriptor_names)
+        kernel_rows += student_kernel_rows(spec, X, in_test & x_ok, data)
     return {
         "probe": pd.DataFrame(probe_rows),
         "groups": pd.DataFrame(group_rows),
@@ -160,7 +106,7 @@ def markdown_report(tables: dict[str, pd.DataFrame], command: str) -> str:
         "on 2/3 of the held-out molecules, scored on the other 1/3). 1 = the embedding "
         "determines the teacher linearly; 0 = no better than the mean.",
         "",
-        wide.tomarkdown_report(floatfmt=".3f"),
+        wide.to_markdown(floatfmt=".3f"),
         "",
     ]
     groups = tables["groups"]
@@ -171,7 +117,7 @@ def markdown_report(tables: dict[str, pd.DataFrame], command: str) -> str:
         lines += [
             "## rdkit2d by descriptor group (pooled R²)",
             "",
-            g.tomarkdown_report(floatfmt=".3f"),
+            g.to_markdown(floatfmt=".3f"),
             "",
         ]
     kernels = tables["kernels"]
@@ -183,7 +129,7 @@ def markdown_report(tables: dict[str, pd.DataFrame], command: str) -> str:
             "quantiles of the Gaussian kernels over molecules x active dimensions, and the "
             "share within 5% of the bound.",
             "",
-            kernels.tomarkdown_report(index=False, floatfmt=".3g"),
+            kernels.to_markdown(index=False, floatfmt=".3g"),
             "",
         ]
     return "\n".join(lines)

@@ -17,6 +17,7 @@ import os
 import pickle
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -251,6 +252,199 @@ def _finish_record(
         r["builds"] = [*r.get("builds", []), build]
 
 
+def _fit_under_lock(
+    store: TeacherStore,
+    teacher: Any,
+    rec: dict[str, Any] | None,
+    fit_n: int | None,
+    limit: int,
+    lock: Any,
+) -> tuple[Any, float, dict[str, Any], str]:
+    """Fit ``teacher`` if it needs it and check its config hash against ``rec``.
+
+    Returns the (fitted) teacher, the fit seconds of this call, its config and config hash.
+    On any error the build lock is released before the error propagates.
+    """
+    name = teacher.name
+    try:
+        fit_seconds = 0.0
+        if getattr(teacher, "requires_fit", False):
+            teacher, fit_seconds = _resolve_fitted_teacher(store, teacher, rec, fit_n, limit)
+        config = teacher_config(teacher)
+        chash = config_hash(config)
+        if rec is not None and rec["config_hash"] != chash:
+            raise ConfigMismatchError(
+                f"teacher {name!r}: fitted config hash {chash} differs from stored "
+                f"{rec['config_hash']}; use overwrite=True"
+            )
+    except BaseException:
+        lock.close()
+        raise
+    return teacher, fit_seconds, config, chash
+
+
+def _start_record(
+    store: TeacherStore,
+    name: str,
+    teacher: Any,
+    configs: tuple[dict[str, Any], dict[str, Any]],
+    *,
+    fit_n: int | None,
+    fit_seconds: float,
+    limit: int | None,
+) -> None:
+    """Write the teacher's manifest record with status ``building``.
+
+    ``configs`` is the teacher's configuration before fitting and after it.
+    """
+    init_config, config = configs
+    requires_fit = bool(getattr(teacher, "requires_fit", False))
+    with store._locked_manifest() as manifest:
+        old = manifest["teachers"].get(name, {})
+        manifest["teachers"][name] = {
+            **old,
+            "name": name,
+            "family": _teacher_family(name),
+            "class": f"{type(teacher).__module__}.{type(teacher).__qualname__}",
+            "dim": int(teacher.dim),
+            "dtype": store.dtype,
+            "config_hash": config_hash(config),
+            "config": config,
+            "init_config_hash": config_hash(init_config),
+            "init_config": init_config,
+            "requires_fit": requires_fit,
+            "fit_n": fit_n if requires_fit else None,
+            "fit_seconds": round(fit_seconds, 3),
+            "limit": None if limit is None else int(limit),
+            "status": "building",
+            "packages": package_versions(),
+            "builds": old.get("builds", []),
+        }
+
+
+def _begin_build(
+    store: TeacherStore, teacher: Any, limit: int | None, fit_n: int | None, overwrite: bool
+) -> tuple[Any, str, int, Any]:
+    """Lock the teacher's build, fit the teacher if it needs it, record it as ``building``.
+
+    Returns
+    -------
+    tuple
+        The (fitted) teacher, its config hash, the rows to cover (``limit`` within the store)
+        and the build lock, which the caller must close.
+    """
+    name = teacher.name
+    store.refresh()
+    rec = _existing_record(store, teacher, overwrite)
+    n = len(store)
+    eff_limit = n if limit is None else max(0, min(int(limit), n))
+    init_config = teacher_config(teacher)
+    fit_seconds = float(rec.get("fit_seconds", 0.0)) if rec else 0.0
+    lock = _acquire_build_lock(store, name)
+    teacher, seconds, config, chash = _fit_under_lock(store, teacher, rec, fit_n, eff_limit, lock)
+    _start_record(
+        store,
+        name,
+        teacher,
+        (init_config, config),
+        fit_n=fit_n,
+        fit_seconds=fit_seconds + seconds,
+        limit=limit,
+    )
+    return teacher, chash, eff_limit, lock
+
+
+@dataclass(frozen=True)
+class _Runner:
+    """Where the chunks of a build are embedded: the executor arguments of build_teacher."""
+
+    executor: str
+    n_jobs: int
+    client: Any
+    scheduler: str | None
+    max_pool_restarts: int
+
+    def run(self, store: TeacherStore, teacher: Any, tasks: Tasks, commit: _ChunkWriter) -> None:
+        """Embed and commit every planned chunk: here, in a process pool or on Dask."""
+        # chunks with nothing valid to embed are committed directly
+        for c in [c for c, (_, pos) in tasks.items() if not pos]:
+            commit(c, None)
+        todo = [c for c, (_, pos) in tasks.items() if pos]
+        smiles = store.smiles
+        payload = {c: [smiles[store.chunk_rows(c)[0] + p] for p in tasks[c][1]] for c in todo}
+        if not todo:
+            pass
+        elif self.executor == "dask":
+            run_dask(teacher, todo, payload, commit, self.client, self.scheduler)
+        elif self.n_jobs <= 1:
+            for c in todo:
+                commit(c, embed_chunk(teacher, payload[c]))
+        else:
+            run_pool(teacher, todo, payload, commit, self.n_jobs, self.max_pool_restarts)
+
+    def build_entry(
+        self, status: str, commit: _ChunkWriter, rows: int, wall: float
+    ) -> dict[str, Any]:
+        """The entry of this build in the teacher's ``builds`` list."""
+        return {
+            "finished": now(),
+            "status": status,
+            "executor": self.executor,
+            "n_jobs": self.n_jobs,
+            "chunks_computed": commit.n_committed,
+            "chunks_failed": len(commit.systemic),
+            "rows_computed": rows,
+            "wall_seconds": round(wall, 3),
+            "mol_per_s": round(rows / wall, 2) if wall > 0 and rows else None,
+        }
+
+
+def _run_build(
+    store: TeacherStore,
+    name: str,
+    teacher: Any,
+    chash: str,
+    limit: int,
+    lock: Any,
+    runner: _Runner,
+    progress: bool,
+) -> _ChunkWriter:
+    """Compute and commit the missing chunks below ``limit``; record the build in any case.
+
+    The build lock is released and the teacher's record re-aggregated also when the build
+    fails or is interrupted. Returns the chunk writer (its counts and systemic failures).
+    """
+    from molmtd.utils import progress_bar as tqdm
+
+    tasks = _plan(store, name, limit, chash)
+    total_rows = sum(need for need, _ in tasks.values())
+    t_start = time.perf_counter()
+    bar = tqdm(
+        total=total_rows,
+        desc=name,
+        unit="mol",
+        disable=not progress,
+        dynamic_ncols=True,
+        leave=True,
+    )
+    commit = _ChunkWriter(store, name, int(teacher.dim), chash, tasks, bar)
+    status = "interrupted"
+    try:
+        runner.run(store, teacher, tasks, commit)
+        status = "failed" if commit.systemic else "complete"
+    finally:
+        bar.close()
+        lock.close()  # releases the flock
+        wall = time.perf_counter() - t_start
+        build = runner.build_entry(status, commit, total_rows, wall)
+        _finish_record(store, name, status, limit, commit.systemic, build)
+        if commit.clipped_total:
+            log.warning(
+                "teacher %s: %d values clipped to float16 range", name, commit.clipped_total
+            )
+    return commit
+
+
 def build_teacher(
     store: TeacherStore,
     teacher: Any,
@@ -297,105 +491,12 @@ def build_teacher(
     dict
         The teacher's manifest record after the build.
     """
-    from molmtd.utils import progress_bar as tqdm
-
     if executor not in ("process", "dask"):
         raise ValueError("executor must be 'process' or 'dask'")
     name = teacher.name
-    store.refresh()
-    rec = _existing_record(store, teacher, overwrite)
-    n = len(store)
-    eff_limit = n if limit is None else max(0, min(int(limit), n))
-    init_config = teacher_config(teacher)
-    fit_seconds = float(rec.get("fit_seconds", 0.0)) if rec else 0.0
-    lock = _acquire_build_lock(store, name)
-    try:
-        if getattr(teacher, "requires_fit", False):
-            teacher, fs = _resolve_fitted_teacher(store, teacher, rec, fit_n, eff_limit)
-            fit_seconds += fs
-        config = teacher_config(teacher)
-        chash = config_hash(config)
-        if rec is not None and rec["config_hash"] != chash:
-            raise ConfigMismatchError(
-                f"teacher {name!r}: fitted config hash {chash} differs from stored "
-                f"{rec['config_hash']}; use overwrite=True"
-            )
-    except BaseException:
-        lock.close()
-        raise
-    requires_fit = bool(getattr(teacher, "requires_fit", False))
-    with store._locked_manifest() as manifest:
-        old = manifest["teachers"].get(name, {})
-        manifest["teachers"][name] = {
-            **old,
-            "name": name,
-            "family": _teacher_family(name),
-            "class": f"{type(teacher).__module__}.{type(teacher).__qualname__}",
-            "dim": int(teacher.dim),
-            "dtype": store.dtype,
-            "config_hash": chash,
-            "config": config,
-            "init_config_hash": config_hash(init_config),
-            "init_config": init_config,
-            "requires_fit": requires_fit,
-            "fit_n": fit_n if requires_fit else None,
-            "fit_seconds": round(fit_seconds, 3),
-            "limit": None if limit is None else int(limit),
-            "status": "building",
-            "packages": package_versions(),
-            "builds": old.get("builds", []),
-        }
-
-    tasks = _plan(store, name, eff_limit, chash)
-    total_rows = sum(need for need, _ in tasks.values())
-    t_start = time.perf_counter()
-    bar = tqdm(
-        total=total_rows,
-        desc=name,
-        unit="mol",
-        disable=not progress,
-        dynamic_ncols=True,
-        leave=True,
-    )
-    commit = _ChunkWriter(store, name, int(teacher.dim), chash, tasks, bar)
-    status = "interrupted"
-    try:
-        # chunks with nothing valid to embed are committed directly
-        for c in [c for c, (_, pos) in tasks.items() if not pos]:
-            commit(c, None)
-        todo = [c for c, (_, pos) in tasks.items() if pos]
-        smiles = store.smiles
-        payload = {c: [smiles[store.chunk_rows(c)[0] + p] for p in tasks[c][1]] for c in todo}
-        if not todo:
-            pass
-        elif executor == "dask":
-            run_dask(teacher, todo, payload, commit, client, scheduler)
-        elif n_jobs <= 1:
-            for c in todo:
-                commit(c, embed_chunk(teacher, payload[c]))
-        else:
-            run_pool(teacher, todo, payload, commit, n_jobs, max_pool_restarts)
-        status = "failed" if commit.systemic else "complete"
-    finally:
-        bar.close()
-        lock.close()  # releases the flock
-        wall = time.perf_counter() - t_start
-        build = {
-            "finished": now(),
-            "status": status,
-            "executor": executor,
-            "n_jobs": n_jobs,
-            "chunks_computed": commit.n_committed,
-            "chunks_failed": len(commit.systemic),
-            "rows_computed": total_rows,
-            "wall_seconds": round(wall, 3),
-            "mol_per_s": round(total_rows / wall, 2) if wall > 0 and total_rows else None,
-        }
-        _finish_record(store, name, status, eff_limit, commit.systemic, build)
-        if commit.clipped_total:
-            log.warning(
-                "teacher %s: %d values clipped to float16 range", name, commit.clipped_total
-            )
+    runner = _Runner(executor, n_jobs, client, scheduler, max_pool_restarts)
+    teacher, chash, eff_limit, lock = _begin_build(store, teacher, limit, fit_n, overwrite)
+    commit = _run_build(store, name, teacher, chash, eff_limit, lock, runner, progress)
     if commit.systemic:
         first = min(commit.systemic)
         raise StoreError(

@@ -3,22 +3,31 @@
 Role: turn chunk commit records (the source of truth) into a teacher's manifest counts,
 sum the numeric reports teachers return, and print a store's report. Pure functions on
 dicts: imports only :mod:`molmtd.store.format` (for its constants), never the reader or the
-build, so both of them can use it.
+build, so both of them can use it. :func:`format_report` takes any object with a ``path`` and
+a ``manifest`` (:class:`StoreLike`), such as a :class:`~molmtd.store.teacher_store.TeacherStore`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
 from molmtd.store.format import MAX_LISTED_FAILURES
 
-if TYPE_CHECKING:
-    from molmtd.store.teacher_store import TeacherStore
-
 _NUMBER = int | float | np.integer | np.floating
+
+
+class StoreLike(Protocol):
+    """What :func:`format_report` reads of a store: its folder and its manifest."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def manifest(self) -> dict[str, Any]: ...
 
 
 def add_counts(into: dict[str, Any], report: Mapping[str, Any]) -> None:
@@ -75,7 +84,7 @@ def summarize_chunks(metas: Iterable[dict[str, Any] | None], n: int) -> dict[str
     }
 
 
-def format_report(store: TeacherStore) -> str:
+def format_report(store: StoreLike) -> str:
     """A human-readable build report (markdown table) of a store."""
     m = store.manifest
     lines = [

@@ -2,7 +2,7 @@
 
 Role: turn a SMILES into one deterministic conformer and share it, so that the 3D teachers
 of :mod:`molmtd.teachers.conformers` each featurise the same geometry and generate it once.
-Imports: NumPy, RDKit (lazily) and :func:`~molmtd.teachers.fingerprints.parse_smiles`; never a
+Imports: NumPy, RDKit (lazily) and :func:`~molmtd.utils.parse_mol`; never a
 teacher module (the teachers import this).
 
 Conformer step (:func:`get_conformer`): parse, canonicalise (so equivalent SMILES give the
@@ -26,16 +26,17 @@ gives process-wide counters (requests, cache hits, generated, failures, MMFF out
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from molmtd.teachers.fingerprints import parse_smiles
+from molmtd.utils import parse_mol
 
 MMFF_PROP = "molmtd_mmff"
 MMFF_OUTCOMES = ("converged", "not_converged", "no_params", "disabled")
@@ -228,7 +229,7 @@ def get_conformer(
     embed_timeout: int = 0,
 ) -> Any | None:
     """Cached conformer (Mol with H) for a SMILES; None if invalid or embedding failed."""
-    mol = parse_smiles(smiles)
+    mol = parse_mol(smiles)
     if mol is None:
         return None
     return CONFORMER_CACHE.get(mol, seed, mmff, mmff_max_iters, embed_timeout)
@@ -254,7 +255,7 @@ def set_default_embed_timeout(seconds: int) -> None:
     0 (the initial value) means no limit. A teacher records its limit in its config (and so
     in its config hash) when constructed, so changing this default never changes a teacher
     that already exists. Used by drivers that build teachers from names
-    (``benchmarks/tdc_3d_teachers.py --embed-timeout``).
+    (``benchmarks/suites/tdc_3d_teachers.py --embed-timeout``).
     """
     global _DEFAULT_EMBED_TIMEOUT
     if seconds < 0:
@@ -277,6 +278,43 @@ def _generate_for_prefetch(
     confmol, elapsed = _generate_timed(*job)
     binary = None if confmol is None else confmol.ToBinary(_pickle_options())
     return job[0], binary, elapsed
+
+
+def _prefetch_todo(smiles: Sequence[str], params: tuple[int, bool, int, int]) -> list[str]:
+    """Canonical SMILES of ``smiles`` to prefetch: valid, not cached yet, each once, in order."""
+    from rdkit import Chem
+
+    cache = CONFORMER_CACHE
+    todo: list[str] = []
+    seen: set[str] = set()
+    for smi in smiles:
+        mol = parse_mol(smi)
+        if mol is None:
+            continue
+        canonical = Chem.MolToSmiles(mol)
+        if canonical in seen or cache.key(canonical, *params) in cache:
+            continue
+        seen.add(canonical)
+        todo.append(canonical)
+    return todo
+
+
+def _prefetch_results(
+    jobs: list[tuple[str, int, bool, int, int]], n_jobs: int
+) -> Iterator[tuple[str, bytes | None, float]]:
+    """:func:`_generate_for_prefetch` of each job, in order, computed in ``n_jobs`` processes."""
+    if n_jobs <= 1:
+        yield from map(_generate_for_prefetch, jobs)
+    elif jobs:
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the parent may hold torch/OpenMP threads that a fork would copy
+        # mid-state.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=context) as pool:
+            # Small chunks: a few molecules take minutes, and one slow chunk must not hold
+            # back a worker's whole share.
+            yield from pool.map(_generate_for_prefetch, jobs, chunksize=4)
 
 
 def prefetch_conformers(
@@ -302,23 +340,11 @@ def prefetch_conformers(
     -------
     Number of conformers generated (failures included).
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from rdkit import Chem
 
     cache = CONFORMER_CACHE
     params = (int(seed), bool(mmff), int(mmff_max_iters), int(embed_timeout))
-    todo: list[str] = []
-    seen: set[str] = set()
-    for smi in smiles:
-        mol = parse_smiles(smi)
-        if mol is None:
-            continue
-        canonical = Chem.MolToSmiles(mol)
-        if canonical in seen or cache.key(canonical, *params) in cache:
-            continue
-        seen.add(canonical)
-        todo.append(canonical)
+    todo = _prefetch_todo(smiles, params)
     if len(todo) > cache.maxsize:
         warnings.warn(
             f"prefetching {len(todo)} conformers into a cache of {cache.maxsize}: the "
@@ -326,33 +352,18 @@ def prefetch_conformers(
             stacklevel=2,
         )
     jobs = [(c, *params) for c in todo]
-
-    def insert(canonical: str, binary: bytes | None, elapsed: float) -> None:
-        confmol = None if binary is None else Chem.Mol(binary)
-        cache.store(cache.key(canonical, *params), confmol, elapsed)
-
     bar = None
     if progress and jobs:
         from molmtd.utils import progress_bar as tqdm
 
         bar = tqdm(total=len(jobs), desc="conformers", unit="mol")
-    if n_jobs <= 1:
-        results = map(_generate_for_prefetch, jobs)
-        for result in results:
-            insert(*result)
+    # closing: an error here shuts the pool down at once, as a `with` block around it would
+    with contextlib.closing(_prefetch_results(jobs, n_jobs)) as results:
+        for canonical, binary, elapsed in results:
+            confmol = None if binary is None else Chem.Mol(binary)
+            cache.store(cache.key(canonical, *params), confmol, elapsed)
             if bar is not None:
                 bar.update()
-    elif jobs:
-        # spawn, not fork: the parent may hold torch/OpenMP threads that a fork would copy
-        # mid-state.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=context) as pool:
-            # Small chunks: a few molecules take minutes, and one slow chunk must not hold
-            # back a worker's whole share.
-            for result in pool.map(_generate_for_prefetch, jobs, chunksize=4):
-                insert(*result)
-                if bar is not None:
-                    bar.update()
     if bar is not None:
         bar.close()
     return len(jobs)
@@ -399,7 +410,7 @@ class ConformerMixin:
         return None
 
     def _mol_from_smiles(self, smiles: str) -> tuple[Any | None, str]:
-        mol = parse_smiles(smiles)
+        mol = parse_mol(smiles)
         if mol is None:
             return None, "invalid_smiles"
         reason = self._reject(mol)

@@ -34,10 +34,6 @@ def rdkit_version() -> str:
     return str(rdkit.__version__)
 
 
-#: Parse one SMILES into a ``Mol`` or None (non-strings, blanks, zero atoms are invalid).
-parse_smiles = parse_mol
-
-
 class MolTeacher(BaseTeacher):
     """Shared parse + featurise loop for RDKit-based teachers.
 
@@ -70,7 +66,7 @@ class MolTeacher(BaseTeacher):
 
         Status is ``"ok"``, ``"invalid_smiles"`` or one of :attr:`reject_statuses`.
         """
-        mol = parse_smiles(smiles)
+        mol = parse_mol(smiles)
         return (mol, "ok") if mol is not None else (None, "invalid_smiles")
 
     def _featurize(self, mol: Any) -> np.ndarray:

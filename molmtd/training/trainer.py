@@ -2,16 +2,17 @@
 
 The trainer knows nothing about molecules: a backbone turns raw items into embeddings
 (``collate`` + ``forward``), a target source gives the teachers' embeddings of each row,
-and a :mod:`molmtd.loss` objective ties them together.
+and a :mod:`molmtd.loss` objective ties them together. The optimiser and its schedule are
+built by :mod:`molmtd.training.optim`, the validation pass is
+:mod:`molmtd.training.validation`, and the RNG state a checkpoint keeps is
+:mod:`molmtd.training.rng`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import random
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,21 +34,11 @@ from molmtd.training.checkpoint import (
 from molmtd.training.config import TrainConfig
 from molmtd.training.data import BatchDataset, EpochBatches, TargetSource, split_indices, to_device
 from molmtd.training.logs import CsvLog, plot_curves
+from molmtd.training.optim import WarmupCosine as WarmupCosine  # re-exported (public name)
+from molmtd.training.optim import build_optimizer
+from molmtd.training.rng import gather_rng_states, set_rng_state
+from molmtd.training.validation import validation_metrics
 from molmtd.utils import atomic_write_text, seed_everything, write_json
-
-
-def _adamw(params: Iterable[nn.Parameter], **kwargs: Any) -> torch.optim.AdamW:
-    """AdamW with the fused kernel where torch has it for the device (CPU from torch 2.4).
-
-    The kernel heads hold most of the parameters (23M of 24.6M for the default model's 16
-    teachers), and on CPU the fused step is several times faster than the per-tensor loop
-    (``benchmarks/optimizer_step.py``).
-    """
-    params = list(params)
-    try:
-        return torch.optim.AdamW(params, fused=True, **kwargs)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.AdamW(params, **kwargs)
 
 
 class DistillModule(nn.Module):
@@ -60,22 +51,6 @@ class DistillModule(nn.Module):
 
     def forward(self, batch: Any, targets: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]):
         return self.loss_fn(self.backbone(batch), targets, masks)
-
-
-class WarmupCosine:
-    """LR multiplier: linear warm-up over ``warmup`` steps, cosine decay to ``min_ratio``."""
-
-    def __init__(self, total: int, warmup: int, min_ratio: float) -> None:
-        self.total = max(int(total), 1)
-        self.warmup = max(int(warmup), 0)
-        self.min_ratio = float(min_ratio)
-
-    def __call__(self, step: int) -> float:
-        if step < self.warmup:
-            return (step + 1) / (self.warmup + 1)
-        span = max(self.total - self.warmup, 1)
-        progress = min((step - self.warmup) / span, 1.0)
-        return self.min_ratio + (1.0 - self.min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 @dataclass
@@ -103,6 +78,65 @@ class _Loop:
 
     def state(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+class _LossWindow:
+    """Training losses summed since the last ``train`` row of the log, and since when."""
+
+    def __init__(self, n_teachers: int) -> None:
+        self.sums = torch.zeros(n_teachers + 1, dtype=torch.float64)
+        self.n = 0
+        self.t0 = time.perf_counter()
+
+    def add(self, out: Any, teachers: dict[str, int]) -> None:
+        """Add one step's total loss and per-teacher losses."""
+        self.sums += torch.tensor(
+            [float(out.total.detach())] + [float(out.per_teacher[k]) for k in teachers],
+            dtype=torch.float64,
+        )
+        self.n += 1
+
+    def reset(self) -> None:
+        self.sums.zero_()
+        self.n = 0
+        self.t0 = time.perf_counter()
+
+
+@dataclass
+class _Run:
+    """What one :meth:`Distiller.fit` call builds and its loop's helpers share.
+
+    Attributes
+    ----------
+    module
+        Backbone + loss heads (``module.backbone``, ``module.loss_fn``).
+    model
+        What is called on a batch: ``module``, or its DDP wrapper.
+    clipped
+        The parameters whose gradient norm ``grad_clip`` bounds.
+    resumed
+        The run continues from a checkpoint of ``run_dir``.
+    """
+
+    module: DistillModule
+    model: nn.Module
+    teachers: dict[str, int]
+    val_idx: np.ndarray
+    data_info: dict[str, Any]
+    sampler: EpochBatches
+    loader: torch.utils.data.DataLoader
+    val_loader: torch.utils.data.DataLoader
+    steps_per_epoch: int
+    total: int
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    clipped: list[nn.Parameter]
+    loop: _Loop
+    resumed: bool
+    log: CsvLog
+    keep_steps: set[int]
+    history: list[dict[str, float]] = field(default_factory=list)
+    bar: Any = None
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -230,65 +264,14 @@ class Distiller:
             "torch": torch.__version__,
         }
 
-    # ------------------------------------------------------------------ RNG
-    def _rng_state(self) -> dict[str, Any]:
-        np_state = np.random.get_state()  # noqa: NPY002 (global legacy RNG of user code)
-        state: dict[str, Any] = {
-            "torch": torch.get_rng_state(),
-            "numpy": {
-                "keys": torch.from_numpy(np_state[1].astype(np.int64)),
-                "pos": int(np_state[2]),
-                "has_gauss": int(np_state[3]),
-                "cached_gaussian": float(np_state[4]),
-            },
-            "python": _py_state_to_list(random.getstate()),
-        }
-        if torch.cuda.is_available() and self.device.type == "cuda":
-            state["cuda"] = torch.cuda.get_rng_state(self.device)
-        return state
+    # ------------------------------------------------------------------ setup of a run
+    def _build_module(self) -> tuple[DistillModule, dict[str, int], np.ndarray, np.ndarray]:
+        """The backbone and loss heads on the device, the teachers, the train and val rows.
 
-    def _set_rng_state(self, state: dict[str, Any]) -> None:
-        torch.set_rng_state(state["torch"].cpu())
-        npst = state["numpy"]
-        np.random.set_state(  # noqa: NPY002
-            (
-                "MT19937",
-                npst["keys"].numpy().astype(np.uint32),
-                npst["pos"],
-                npst["has_gauss"],
-                npst["cached_gaussian"],
-            )
-        )
-        random.setstate(_py_state_from_list(state["python"]))
-        if "cuda" in state and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda"].cpu(), self.device)
-
-    def _gather_rng(self) -> list[dict[str, Any]]:
-        own = self._rng_state()
-        if self.world == 1:
-            return [own]
-        import torch.distributed as dist
-
-        out: list[Any] = [None] * self.world
-        dist.all_gather_object(out, own)
-        return out
-
-    # ------------------------------------------------------------------ loop
-    def fit(self, resume: bool = False) -> TrainResult:
-        """Train (or resume) to the configured length; return the outcome.
-
-        Parameters
-        ----------
-        resume
-            Continue from the last checkpoint in ``run_dir`` with its optimizer, scheduler,
-            RNG and data-order state. Without it, a ``run_dir`` that already holds
-            checkpoints is refused.
+        The loss's arguments (``likelihoods: auto``) and target statistics come from training
+        rows.
         """
         cfg = self.config
-        self.device = self._setup_distributed()
-        self._git = git_commit() if self.is_main else None
-        seed_everything(cfg.seed)
-
         backbone = build_backbone(cfg.backbone)
         teachers = self._teachers()
         train_idx, val_idx = split_indices(
@@ -302,47 +285,38 @@ class Distiller:
         loss_fn = build_loss(cfg.loss, backbone.dim, teachers, **loss_kwargs)
         self._fit_statistics(loss_fn, train_idx, teachers)
         module = DistillModule(backbone, loss_fn).to(self.device)
-        data_info = {
+        return module, teachers, train_idx, val_idx
+
+    def _data_info(self, train_idx: np.ndarray, val_idx: np.ndarray) -> dict[str, Any]:
+        """The ``data`` entry of a checkpoint's meta: the source and the split."""
+        return {
             **self.source.describe(),
             "n_train": len(train_idx),
             "n_val": len(val_idx),
-            "val_fraction": cfg.val_fraction,
-            "split_seed": cfg.seed,
+            "val_fraction": self.config.val_fraction,
+            "split_seed": self.config.seed,
         }
 
-        collate = getattr(backbone, "collator", None) or backbone.collate
-        dataset = BatchDataset(_TeacherSubset(self.source, teachers), collate)
-        sampler = EpochBatches(train_idx, cfg.batch_size, cfg.seed, self.rank, self.world)
-        val_sampler = EpochBatches(
-            val_idx, cfg.batch_size, cfg.seed, self.rank, self.world, shuffle=False, drop_last=False
-        )
-        steps_per_epoch = len(sampler)
-        total = cfg.epochs * steps_per_epoch
-        if cfg.max_steps is not None:
-            total = min(total, cfg.max_steps)
-        warmup = cfg.warmup_steps if cfg.warmup_steps >= 1 else cfg.warmup_steps * total
-        optimizer = _adamw(
-            [
-                {"params": list(backbone.parameters())},
-                {
-                    "params": list(loss_fn.parameters()),
-                    "lr": cfg.lr if cfg.kernel_lr is None else cfg.kernel_lr,
-                    "weight_decay": cfg.weight_decay
-                    if cfg.kernel_weight_decay is None
-                    else cfg.kernel_weight_decay,
-                },
-            ],
-            lr=cfg.lr,
-            betas=tuple(cfg.betas),
-            weight_decay=cfg.weight_decay,
-        )
-        clipped = list(
-            backbone.parameters() if cfg.clip_scope == "student" else module.parameters()
-        )
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, WarmupCosine(total, int(warmup), cfg.min_lr_ratio)
-        )
+    def _total_steps(self, steps_per_epoch: int) -> int:
+        """Length of the run: ``epochs`` epochs, at most ``max_steps`` steps."""
+        total = self.config.epochs * steps_per_epoch
+        if self.config.max_steps is not None:
+            total = min(total, self.config.max_steps)
+        return total
 
+    def _start(
+        self,
+        resume: bool,
+        module: DistillModule,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LambdaLR,
+        teachers: dict[str, int],
+    ) -> tuple[_Loop, bool]:
+        """Restore the last checkpoint (``resume``) or start afresh; write ``config.yaml``.
+
+        Returns the loop state and whether the run resumed. A run directory that holds
+        checkpoints is refused without ``resume``.
+        """
         loop = _Loop()
         last = self.ckpt.path("last")
         if last is not None and not resume:
@@ -354,13 +328,22 @@ class Distiller:
         elif self.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.is_main:
-            atomic_write_text(self.run_dir / "config.yaml", cfg.to_yaml())
-        model: nn.Module = module
+            atomic_write_text(self.run_dir / "config.yaml", self.config.to_yaml())
+        return loop, last is not None and resume
+
+    def _wrap(self, module: DistillModule) -> nn.Module:
+        """``module`` itself, or its DistributedDataParallel wrapper under torchrun."""
         if self.world > 1:
-            model = nn.parallel.DistributedDataParallel(
+            return nn.parallel.DistributedDataParallel(
                 module, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
+        return module
 
+    def _loaders(
+        self, dataset: BatchDataset, sampler: EpochBatches, val_sampler: EpochBatches
+    ) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
+        """Training and validation loaders (the samplers yield whole batches)."""
+        cfg = self.config
         loader_kw: dict[str, Any] = {
             "batch_size": None,
             "num_workers": cfg.num_workers,
@@ -379,130 +362,71 @@ class Distiller:
             generator=torch.Generator().manual_seed(cfg.seed),
             **loader_kw,
         )
+        return loader, val_loader
+
+    def _prepare(self, resume: bool) -> _Run:
+        """Build (or restore, on ``resume``) everything the loop needs, and open the log.
+
+        The steps run in a fixed order: model initialisation, the optimizer, restoring the
+        checkpoint's RNG state and the DDP wrap each depend on what came before.
+        """
+        cfg = self.config
+        module, teachers, train_idx, val_idx = self._build_module()
+        data_info = self._data_info(train_idx, val_idx)
+        backbone = module.backbone
+        collate = getattr(backbone, "collator", None) or backbone.collate
+        dataset = BatchDataset(_TeacherSubset(self.source, teachers), collate)
+        sampler = EpochBatches(train_idx, cfg.batch_size, cfg.seed, self.rank, self.world)
+        val_sampler = EpochBatches(
+            val_idx, cfg.batch_size, cfg.seed, self.rank, self.world, shuffle=False, drop_last=False
+        )
+        total = self._total_steps(len(sampler))
+        optimizer, scheduler = build_optimizer(backbone, module.loss_fn, cfg, total)
+        clipped = list(
+            backbone.parameters() if cfg.clip_scope == "student" else module.parameters()
+        )
+        loop, resumed = self._start(resume, module, optimizer, scheduler, teachers)
+        model = self._wrap(module)
+        loader, val_loader = self._loaders(dataset, sampler, val_sampler)
         log = CsvLog(self.run_dir / "log.csv", list(teachers), enabled=self.is_main)
         log.truncate_after(loop.step if loop.step > 0 else -1)
+        return _Run(
+            module=module, model=model, teachers=teachers, val_idx=val_idx, data_info=data_info,
+            sampler=sampler, loader=loader, val_loader=val_loader, steps_per_epoch=len(sampler),
+            total=total, optimizer=optimizer, scheduler=scheduler, clipped=clipped, loop=loop,
+            resumed=resumed, log=log, keep_steps=set(cfg.keep_steps or ()),
+        )  # fmt: skip
 
-        def evaluate() -> dict[str, float]:
-            return self._evaluate(module, val_loader, teachers)
+    # ------------------------------------------------------------------ loop
+    def fit(self, resume: bool = False) -> TrainResult:
+        """Train (or resume) to the configured length; return the outcome.
 
-        keep_steps = set(cfg.keep_steps or ())
-
-        def checkpoint(metrics: dict[str, Any], is_best: bool) -> None:
-            rng = self._gather_rng()
-            if not self.is_main:
-                return
-            state = {
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng": rng,
-                "loop": loop.state(),
-            }
-            self.ckpt.save(
-                loop.step,
-                model_tensors(backbone, loss_fn),
-                self._meta(backbone, teachers, data_info, metrics, loop),
-                state,
-                is_best,
-                keep=loop.step in keep_steps,
-            )
-
-        history: list[dict[str, float]] = []
-        if loop.step == 0 and cfg.eval_at_start and len(val_idx):
-            metrics = evaluate()
-            history.append({"step": 0, **metrics})
-            log.write(0, 0, "val", scheduler.get_last_lr()[0], metrics)
-
-        bar = None
+        Parameters
+        ----------
+        resume
+            Continue from the last checkpoint in ``run_dir`` with its optimizer, scheduler,
+            RNG and data-order state. Without it, a ``run_dir`` that already holds
+            checkpoints is refused.
+        """
+        cfg = self.config
+        self.device = self._setup_distributed()
+        self._git = git_commit() if self.is_main else None
+        seed_everything(cfg.seed)
+        run = self._prepare(resume)
+        loop = run.loop
+        if loop.step == 0 and cfg.eval_at_start and len(run.val_idx):
+            self._validate(run, step=0, epoch=0)
         if self.is_main and cfg.progress:
             from molmtd.utils import progress_bar as tqdm
 
-            bar = tqdm(
-                total=total, initial=loop.step, desc="distill", unit="step", dynamic_ncols=True
+            run.bar = tqdm(
+                total=run.total, initial=loop.step, desc="distill", unit="step", dynamic_ncols=True
             )
-        run_loss = torch.zeros(len(teachers) + 1, dtype=torch.float64)
-        run_n = 0
-        last_ckpt_step = loop.step if last is not None and resume else -1
-        t0 = time.perf_counter()
-        module.train()
-        while loop.step < total and not loop.stopped:
-            sampler.set_epoch(loop.epoch, loop.batch_in_epoch)
-            for batch, targets, masks, _rows in loader:
-                batch = to_device(batch, self.device)
-                targets = to_device(targets, self.device)
-                masks = to_device(masks, self.device)
-                out = model(batch, targets, masks)
-                optimizer.zero_grad(set_to_none=True)
-                out.total.backward()
-                if cfg.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(clipped, cfg.grad_clip)
-                optimizer.step()
-                scheduler.step()
-                loop.step += 1
-                loop.batch_in_epoch += 1
-                run_loss += torch.tensor(
-                    [float(out.total.detach())] + [float(out.per_teacher[k]) for k in teachers],
-                    dtype=torch.float64,
-                )
-                run_n += 1
-                if loop.batch_in_epoch >= steps_per_epoch:
-                    loop.epoch += 1
-                    loop.batch_in_epoch = 0
-                if bar is not None:
-                    bar.update(1)
-                    if loop.step % 10 == 0:
-                        bar.set_postfix(loss=f"{float(out.total.detach()):.4g}", epoch=loop.epoch)
-                if loop.step % cfg.log_every == 0 or loop.step == total:
-                    avg = self._all_mean(run_loss / max(run_n, 1))
-                    row = {"loss": avg[0]} | {
-                        f"{k}/loss": avg[i + 1] for i, k in enumerate(teachers)
-                    }
-                    row["mol_per_s"] = cfg.batch_size * run_n / max(time.perf_counter() - t0, 1e-9)
-                    log.write(loop.step, loop.epoch, "train", scheduler.get_last_lr()[0], row)
-                    run_loss.zero_()
-                    run_n = 0
-                    t0 = time.perf_counter()
-                done = loop.step >= total
-                epoch_end = loop.batch_in_epoch == 0
-                eval_due = len(val_idx) > 0 and (
-                    (loop.step % cfg.eval_every == 0) if cfg.eval_every else epoch_end
-                )
-                if done and len(val_idx) and (not history or history[-1]["step"] != loop.step):
-                    eval_due = True  # the final weights are always validated
-                metrics: dict[str, Any] = {}
-                is_best = False
-                if eval_due:
-                    metrics = evaluate()
-                    history.append({"step": loop.step, **metrics})
-                    log.write(loop.step, loop.epoch, "val", scheduler.get_last_lr()[0], metrics)
-                    if metrics["loss"] < loop.best_val:
-                        loop.best_val, loop.best_step, loop.bad_evals = (
-                            metrics["loss"],
-                            loop.step,
-                            0,
-                        )
-                        is_best = True
-                    else:
-                        loop.bad_evals += 1
-                        if cfg.patience is not None and loop.bad_evals >= cfg.patience:
-                            loop.stopped = True
-                    module.train()
-                ckpt_due = (
-                    ((loop.step % cfg.checkpoint_every == 0) if cfg.checkpoint_every else eval_due)
-                    or done
-                    or loop.stopped
-                    or loop.step in keep_steps
-                )
-                if ckpt_due:
-                    checkpoint(metrics, is_best)
-                    last_ckpt_step = loop.step
-                if done or loop.stopped:
-                    break
-            if steps_per_epoch == 0:
-                break
-        if bar is not None:
-            bar.close()
+        last_ckpt_step = self._train(run)
+        if run.bar is not None:
+            run.bar.close()
         if loop.step > last_ckpt_step and loop.step > 0:
-            checkpoint({}, False)
+            self._checkpoint(run, {}, False)
         self._finish()
         return TrainResult(
             run_dir=self.run_dir,
@@ -511,7 +435,145 @@ class Distiller:
             best_step=loop.best_step,
             best_val_loss=loop.best_val,
             stopped_early=loop.stopped,
-            val_history=history,
+            val_history=run.history,
+        )
+
+    def _train(self, run: _Run) -> int:
+        """Step through the batches until the run's length or an early stop.
+
+        Each step is followed, in this order, by the train log row, the validation and the
+        checkpoint when they are due. Returns the step of the last checkpoint written (-1:
+        none in this run directory).
+        """
+        loop = run.loop
+        window = _LossWindow(len(run.teachers))
+        last_ckpt_step = loop.step if run.resumed else -1
+        run.module.train()
+        while loop.step < run.total and not loop.stopped:
+            run.sampler.set_epoch(loop.epoch, loop.batch_in_epoch)
+            for batch, targets, masks, _rows in run.loader:
+                self._step(run, window, batch, targets, masks)
+                done = loop.step >= run.total
+                metrics, is_best, eval_due = self._validate_if_due(run, done)
+                if self._checkpoint_due(run, eval_due, done):
+                    self._checkpoint(run, metrics, is_best)
+                    last_ckpt_step = loop.step
+                if done or loop.stopped:
+                    break
+            if run.steps_per_epoch == 0:
+                break
+        return last_ckpt_step
+
+    def _optimize(self, run: _Run, batch: Any, targets: Any, masks: Any) -> Any:
+        """Forward, backward, clip and optimizer/scheduler step on one batch; the loss output."""
+        batch = to_device(batch, self.device)
+        targets = to_device(targets, self.device)
+        masks = to_device(masks, self.device)
+        out = run.model(batch, targets, masks)
+        run.optimizer.zero_grad(set_to_none=True)
+        out.total.backward()
+        if self.config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(run.clipped, self.config.grad_clip)
+        run.optimizer.step()
+        run.scheduler.step()
+        return out
+
+    def _step(self, run: _Run, window: _LossWindow, batch: Any, targets: Any, masks: Any) -> None:
+        """One training step: optimise, advance the loop, the progress bar and the train log."""
+        loop = run.loop
+        out = self._optimize(run, batch, targets, masks)
+        loop.step += 1
+        loop.batch_in_epoch += 1
+        window.add(out, run.teachers)
+        if loop.batch_in_epoch >= run.steps_per_epoch:
+            loop.epoch += 1
+            loop.batch_in_epoch = 0
+        if run.bar is not None:
+            run.bar.update(1)
+            if loop.step % 10 == 0:
+                run.bar.set_postfix(loss=f"{float(out.total.detach()):.4g}", epoch=loop.epoch)
+        if loop.step % self.config.log_every == 0 or loop.step == run.total:
+            self._log_train(run, window)
+
+    def _log_train(self, run: _Run, window: _LossWindow) -> None:
+        """Write the mean training losses since the last row (over all ranks); restart them."""
+        avg = self._all_mean(window.sums / max(window.n, 1))
+        row = {"loss": avg[0]} | {f"{k}/loss": avg[i + 1] for i, k in enumerate(run.teachers)}
+        elapsed = max(time.perf_counter() - window.t0, 1e-9)
+        row["mol_per_s"] = self.config.batch_size * window.n / elapsed
+        loop = run.loop
+        run.log.write(loop.step, loop.epoch, "train", run.scheduler.get_last_lr()[0], row)
+        window.reset()
+
+    def _validate(self, run: _Run, step: int, epoch: int) -> dict[str, float]:
+        """Validation metrics of the current weights, recorded in the history and the log."""
+        metrics = validation_metrics(
+            run.module, run.val_loader, run.teachers, device=self.device, world=self.world,
+            with_mi=self.config.loss in ("nll", "beta-nll"),
+        )  # fmt: skip
+        run.history.append({"step": step, **metrics})
+        run.log.write(step, epoch, "val", run.scheduler.get_last_lr()[0], metrics)
+        return metrics
+
+    def _validate_if_due(self, run: _Run, done: bool) -> tuple[dict[str, Any], bool, bool]:
+        """Validate when due (``eval_every`` steps or epoch end; always the final weights).
+
+        Returns the metrics (empty when not validated), whether they are the best so far, and
+        whether validation was due.
+        """
+        cfg, loop = self.config, run.loop
+        epoch_end = loop.batch_in_epoch == 0
+        eval_due = len(run.val_idx) > 0 and (
+            (loop.step % cfg.eval_every == 0) if cfg.eval_every else epoch_end
+        )
+        if done and len(run.val_idx) and (not run.history or run.history[-1]["step"] != loop.step):
+            eval_due = True  # the final weights are always validated
+        if not eval_due:
+            return {}, False, False
+        metrics = self._validate(run, loop.step, loop.epoch)
+        is_best = self._track_best(loop, metrics["loss"])
+        run.module.train()
+        return metrics, is_best, True
+
+    def _track_best(self, loop: _Loop, val_loss: float) -> bool:
+        """Record a validation loss: True for a new best; stop after ``patience`` bad ones."""
+        if val_loss < loop.best_val:
+            loop.best_val, loop.best_step, loop.bad_evals = val_loss, loop.step, 0
+            return True
+        loop.bad_evals += 1
+        if self.config.patience is not None and loop.bad_evals >= self.config.patience:
+            loop.stopped = True
+        return False
+
+    def _checkpoint_due(self, run: _Run, eval_due: bool, done: bool) -> bool:
+        """Whether to checkpoint after this step.
+
+        Due every ``checkpoint_every`` steps (without it: at each validation), at the end, on
+        an early stop and at each of ``keep_steps``.
+        """
+        cfg, loop = self.config, run.loop
+        periodic = (loop.step % cfg.checkpoint_every == 0) if cfg.checkpoint_every else eval_due
+        return periodic or done or loop.stopped or loop.step in run.keep_steps
+
+    def _checkpoint(self, run: _Run, metrics: dict[str, Any], is_best: bool) -> None:
+        """Save weights, meta and trainer state (every rank's RNG; rank 0 writes)."""
+        rng = gather_rng_states(self.device, self.world)
+        if not self.is_main:
+            return
+        loop, backbone = run.loop, run.module.backbone
+        state = {
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict(),
+            "rng": rng,
+            "loop": loop.state(),
+        }
+        self.ckpt.save(
+            loop.step,
+            model_tensors(backbone, run.module.loss_fn),
+            self._meta(backbone, run.teachers, run.data_info, metrics, loop),
+            state,
+            is_best,
+            keep=loop.step in run.keep_steps,
         )
 
     def _finish(self) -> None:
@@ -574,49 +636,8 @@ class Distiller:
                 group["lr"] = base * schedule(scheduler.last_epoch)
             scheduler._last_lr = [g["lr"] for g in optimizer.param_groups]
         rngs = state["rng"]
-        self._set_rng_state(rngs[self.rank] if len(rngs) == self.world else rngs[0])
+        set_rng_state(rngs[self.rank] if len(rngs) == self.world else rngs[0], self.device)
         return _Loop(**state["loop"])
-
-    @torch.no_grad()
-    def _evaluate(
-        self, module: DistillModule, loader, teachers: dict[str, int]
-    ) -> dict[str, float]:
-        module.eval()
-        names = list(teachers)
-        k = len(names)
-        # sums: loss_k * n_k, mi_k * n_k, n_k
-        acc = torch.zeros(3 * k, dtype=torch.float64)
-        for batch, targets, masks, _rows in loader:
-            out = module(
-                to_device(batch, self.device),
-                to_device(targets, self.device),
-                to_device(masks, self.device),
-            )
-            for i, name in enumerate(names):
-                n = out.n_valid.get(name, 0)
-                if n == 0:
-                    continue
-                acc[i] += float(out.per_teacher[name]) * n
-                if name in out.mi:
-                    acc[k + i] += float(out.mi[name]) * n
-                acc[2 * k + i] += n
-        if self.world > 1:
-            import torch.distributed as dist
-
-            dist.all_reduce(acc)
-        weights = module.loss_fn.weights
-        metrics: dict[str, float] = {}
-        total = 0.0
-        for i, name in enumerate(names):
-            n = float(acc[2 * k + i])
-            mean = float(acc[i]) / n if n else float("nan")
-            metrics[f"{name}/loss"] = mean
-            if self.config.loss in ("nll", "beta-nll"):
-                metrics[f"{name}/mi"] = float(acc[k + i]) / n if n else float("nan")
-            if n:
-                total += weights[name] * mean
-        metrics["loss"] = total
-        return metrics
 
 
 class _TeacherSubset:
@@ -635,16 +656,6 @@ class _TeacherSubset:
     def get(self, indices: np.ndarray):
         targets, masks = self.source.get(indices)
         return {k: targets[k] for k in self.teachers}, {k: masks[k] for k in self.teachers}
-
-
-def _py_state_to_list(state: tuple) -> list[Any]:
-    version, internal, gauss = state
-    return [version, list(internal), gauss]
-
-
-def _py_state_from_list(state: list[Any]) -> tuple:
-    version, internal, gauss = state
-    return (version, tuple(internal), gauss)
 
 
 def train(

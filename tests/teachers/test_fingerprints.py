@@ -11,7 +11,8 @@ from rdkit import Chem, DataStructs
 from rdkit.Chem import MACCSkeys, rdFingerprintGenerator
 
 from molmtd.teachers import get_teacher, list_teachers
-from molmtd.teachers.fingerprints import RDKit2DTeacher, parse_smiles
+from molmtd.teachers.fingerprints import RDKit2DTeacher
+from molmtd.utils import parse_mol as parse_smiles
 
 DRUGS = [
     "CC(=O)Oc1ccccc1C(=O)O",  # aspirin

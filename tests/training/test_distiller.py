@@ -160,7 +160,7 @@ def test_weights_train_in_float32(tmp_path):
 def test_adamw_is_fused_on_cpu_where_torch_has_it():
     from packaging.version import Version
 
-    from molmtd.training.trainer import _adamw
+    from molmtd.training.optim import adamw as _adamw
 
     params = [torch.nn.Parameter(torch.randn(4, 3))]
     opt = _adamw(params, lr=0.1, weight_decay=0.0)
