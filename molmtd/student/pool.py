@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import torch
@@ -28,12 +29,19 @@ def embedded_in_pool(
 
     ``runtime`` is a :class:`molmtd.student.runtime.StudentRuntime` whose weights are loaded
     and whose backend is prepared (ONNX exported, int8 quantised) before the pool starts, so
-    that every process embeds alike. The pool is terminated when the block exits, also on
-    error.
+    that every process embeds alike. When the block exits early (an invalid molecule under
+    ``on_error="raise"``), chunks not yet started are cancelled and the running ones (at most
+    one per process) finish before the processes stop: terminating a process while it writes
+    a result would leave the result queue's lock held and the pool hanging.
     """
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    with ctx.Pool(n_jobs, initializer=_init_process, initargs=(runtime, options)) as pool:
-        yield pool.imap(_embed_in_process, chunks, chunksize=1)
+    executor = ProcessPoolExecutor(
+        n_jobs, mp_context=ctx, initializer=_init_process, initargs=(runtime, options)
+    )
+    try:
+        yield executor.map(_embed_in_process, chunks)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _init_process(runtime: Any, options: Any) -> None:
