@@ -61,7 +61,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         ``"default"`` (the shipped default model), the name of another shipped model (see
         :func:`molmtd.list_models`), or the path of a training run / checkpoint / exported
         student folder. Weights are checked against the sha256 in the folder's
-        ``card.json`` (:func:`molmtd.models.load_model`); a folder without one loads with an
+        ``card.json`` (:func:`molmtd.student.loading.load_model`); a folder without one loads with an
         ``UnverifiedModelWarning``.
     device
         Torch device for the forward pass (``"cpu"``, ``"cuda"``, ...).
