@@ -187,3 +187,16 @@ def test_benchmarks_readme_lists_every_script() -> None:
     scripts = [p for p in bench.rglob("*") if p.suffix in (".py", ".sh") and "results" not in p.parts]
     missing = [str(p.relative_to(bench)) for p in scripts if p.name not in text]
     assert not missing, f"benchmarks/README.md does not list: {missing}"
+
+
+def test_public_api() -> None:
+    from molmtd.featurizer import Featurizer
+    from molmtd.student.shipped import list_models
+    from molmtd.student_module import load_student_module
+    from molmtd.tables.dask import featurize_dask
+    from molmtd.tables.streaming import featurize_file
+
+    assert molmtd.Featurizer is Featurizer and molmtd.featurize_file is featurize_file
+    assert molmtd.featurize_dask is featurize_dask and molmtd.list_models is list_models
+    assert molmtd.load_student_module is load_student_module
+    assert set(molmtd.__all__) >= {"Featurizer", "featurize_file", "featurize_dask"}

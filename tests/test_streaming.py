@@ -199,3 +199,18 @@ def test_featurize_on_a_local_cluster_with_two_workers(student_dir: Path, tmp_pa
     np.testing.assert_allclose(rows, np.tile(ref, (5, 1)), rtol=1e-5, atol=1e-6, equal_nan=True)
     one_shot = _one_shot(student_dir, src, tmp_path / "one.parquet")
     _assert_same_rows(frame.reset_index(drop=True), one_shot)
+
+
+def test_public_featurize_file_takes_string_paths(student_dir: Path, tmp_path: Path) -> None:
+    import molmtd
+
+    src = tmp_path / "in.smi"
+    src.write_text("\n".join(INPUTS) + "\n")
+    out = tmp_path / "out.parquet"
+    featurizer = Featurizer(model=student_dir, on_error="nan", precision="float32")
+    rows, invalid = molmtd.featurize_file(str(src), str(out), featurizer, chunk_rows=7)
+    expected, valid = _reference(student_dir)
+    frame = pd.read_parquet(out)
+    assert (rows, invalid) == (len(INPUTS), int((~valid).sum()))
+    cols = [c for c in frame.columns if c.startswith("molmtd")]
+    np.testing.assert_allclose(frame[cols].to_numpy(), expected, rtol=1e-6, atol=1e-6)

@@ -50,8 +50,8 @@ def _manifest(path: Path, featurizer: Any, chunk_rows: int) -> dict[str, Any]:
 
 
 def featurize_file(
-    path: Path,
-    output: Path,
+    path: str | Path,
+    output: str | Path,
     featurizer: Any,
     smiles_col: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -63,6 +63,7 @@ def featurize_file(
     -------
     (rows, invalid rows)
     """
+    path, output = Path(path), Path(output)
     if output.suffix not in OUTPUT_SUFFIXES:
         raise UserError(f"unsupported output format {output.suffix!r}: use .parquet, .csv or .npy")
     parts = output.with_name(output.name + ".parts")
