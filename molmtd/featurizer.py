@@ -40,6 +40,7 @@ class InvalidParameterError(UserError, ValueError):
 
 
 def _check_device(device: str) -> None:
+    """Raise :class:`InvalidParameterError` for a device torch cannot use here."""
     import torch
 
     try:
@@ -176,6 +177,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     @property
     def n_features_out_(self) -> int:
+        """Embedding width."""
         return self._runtime().dim
 
     @property
@@ -282,6 +284,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     @property
     def provenance_(self) -> dict[str, Any]:
+        """What produced the rows: model, weights sha256, versions, precision, standardisation."""
         meta = getattr(self._backbone(), "meta", None) or {}
         return {
             "model": str(meta.get("model_name", self.model)),

@@ -66,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def print_report(demo: DemoResult, seeds: int, head: str, elapsed: float) -> None:
+    """The demo's table, what its numbers are, and the command that gives the same numbers."""
     print(format_table(demo))
     print()
     print(f"scores: test-set metric, mean ± sample std over seeds 1-{seeds} (per seed: TDC's "

@@ -35,6 +35,7 @@ SUBCOMMANDS: tuple[type[Subcommand], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``molmtd`` parser with every subcommand of :data:`SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="molmtd",
         description="molmtd: task-agnostic molecular representations by multi-teacher distillation",
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``molmtd ARGS``: parse, run the subcommand, turn user errors into one line and exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     args = build_parser().parse_args([a for a in argv if a != "--debug"])

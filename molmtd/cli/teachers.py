@@ -39,6 +39,7 @@ class TeachersCommand(Subcommand):
 
 
 def _add_build_parser(sub: Any) -> None:
+    """``molmtd teachers build`` and its options."""
     p_build = sub.add_parser(
         "build",
         help="embed a corpus with teachers into a store (resumable: rerun to continue)",
@@ -113,6 +114,7 @@ def parse_limits(text: str) -> dict[str, int]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """``molmtd teachers list``: name, family and width of every registered teacher."""
     from molmtd.teachers.base import get_teacher, list_teachers
 
     rows = []
@@ -132,6 +134,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    """``molmtd teachers build``: create or resume a store and embed the corpus with each teacher."""
     from molmtd.data.corpus import load_corpus
     from molmtd.store import StoreError, TeacherStore, build_teacher, format_report
     from molmtd.teachers.base import get_teacher, list_teachers
@@ -203,6 +206,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    """``molmtd teachers info STORE``: the build report (or manifest) of a store."""
     from molmtd.store import TeacherStore, format_report
 
     store = TeacherStore.open(args.store)

@@ -53,6 +53,7 @@ def _init_process(runtime: Any, options: Any) -> None:
 
 
 def _embed_in_process(chunk: list[Any]) -> Any:
+    """What each pool process does with one chunk: ``(rows, rejections)``."""
     assert _PROCESS_WORK is not None, "called outside a pool made by embedded_in_pool"
     runtime, options = _PROCESS_WORK
     return runtime.embed_chunk(chunk, options)  # featurise_chunk silences RDKit

@@ -76,6 +76,7 @@ class StudentRuntime:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_lazy")}
 
     def _cached(self, key: str, make: Any) -> Any:
+        """``self.__dict__[key]``, made by ``make()`` on first use (``_lazy_*``: not pickled)."""
         if key not in self.__dict__:
             self.__dict__[key] = make()
         return self.__dict__[key]
@@ -88,10 +89,12 @@ class StudentRuntime:
 
     @property
     def dim(self) -> int:
+        """Embedding width."""
         return int(self.backbone.dim)
 
     @property
     def torch_device(self) -> torch.device:
+        """Where the loaded weights live."""
         return next(iter(self.backbone.parameters())).device
 
     def auto_precision(self) -> str:
@@ -186,6 +189,7 @@ class StudentRuntime:
         return rows, rejected
 
     def _module(self, options: RunOptions) -> Any:
+        """The torch module of the forward pass: compiled, int8-quantised or as loaded."""
         if options.backend == "compile":
             return self.compiled()
         if options.precision == "int8":
@@ -193,6 +197,7 @@ class StudentRuntime:
         return self.backbone
 
     def _embed_graphs(self, items: list[Any], options: RunOptions) -> tuple[np.ndarray, np.ndarray]:
+        """Graph students: chunks featurised and embedded here or in a pool, rows in order."""
         out = np.full((len(items), self.dim), np.nan, dtype=np.float32)
         valid = np.zeros(len(items), dtype=bool)
         n_jobs = options.n_jobs if len(items) >= MIN_POOL_ITEMS else 1
