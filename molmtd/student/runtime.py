@@ -200,7 +200,7 @@ class StudentRuntime:
         """Graph students: chunks featurised and embedded here or in a pool, rows in order."""
         out = np.full((len(items), self.dim), np.nan, dtype=np.float32)
         valid = np.zeros(len(items), dtype=bool)
-        n_jobs = options.n_jobs if len(items) >= MIN_POOL_ITEMS else 1
+        n_jobs = _processes(options, len(items))
         starts = range(0, len(items), CHUNK)
         chunks = [items[s : s + CHUNK] for s in starts]
         # compiled code is made once, here, not again in every pool process of every call
@@ -240,7 +240,7 @@ class StudentRuntime:
     def _embed_valid_smiles(
         self, smiles: list[str], positions: np.ndarray, valid: np.ndarray, options: RunOptions
     ) -> np.ndarray:
-        workers = max((options.n_jobs if len(smiles) >= MIN_POOL_ITEMS else 1) - 1, 0)
+        workers = _processes(options, len(smiles)) - 1
         kwargs = dict(batch_size=int(options.batch_size), num_workers=workers)
         autocast = backends.autocast(options.precision, self.torch_device)
         try:
@@ -259,6 +259,11 @@ class StudentRuntime:
                 _reject(options, int(positions[j]), smi, why)
                 valid[positions[j]] = False
         return rows
+
+
+def _processes(options: RunOptions, n_items: int) -> int:
+    """Processes for ``n_items`` inputs: ``options.n_jobs``, or 1 below :data:`MIN_POOL_ITEMS`."""
+    return max(int(options.n_jobs), 1) if n_items >= MIN_POOL_ITEMS else 1
 
 
 def _reject(options: RunOptions, index: int, item: Any, why: Rejected) -> None:
