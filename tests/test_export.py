@@ -15,12 +15,15 @@ pytest.importorskip("onnxscript")
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1", "C", "BrCCBr"]
 
 
-@pytest.mark.parametrize(("pool", "readout"), [("mean", "concat"), ("sum", "last")])
-def test_onnx_rows_equal_torch_rows(tmp_path, pool: str, readout: str) -> None:
+@pytest.mark.parametrize(
+    ("pool", "readout", "rw_steps"),
+    [("mean", "concat", 0), ("sum", "last", 0), ("mean+sum", "concat", 6)],
+)
+def test_onnx_rows_equal_torch_rows(tmp_path, pool: str, readout: str, rw_steps: int) -> None:
     from molmtd.student.onnx import OnnxStudent, export_onnx
 
     torch.manual_seed(0)
-    config = {"name": "gine", "dim": 24, "hidden": 16, "num_layers": 3}
+    config = {"name": "gine", "dim": 24, "hidden": 16, "num_layers": 3, "rw_steps": rw_steps}
     backbone = build_backbone({**config, "pool": pool, "readout": readout}).eval()
     path = export_onnx(backbone, tmp_path / "student.onnx")
     graphs = [smiles_to_graph(s) for s in SMILES]
@@ -32,6 +35,19 @@ def test_onnx_rows_equal_torch_rows(tmp_path, pool: str, readout: str) -> None:
     for size in (1, 2, 6):
         rows = np.concatenate([student.run(graphs[i : i + size]) for i in range(0, 6, size)])
         np.testing.assert_allclose(rows, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_numpy_return_probs_equal_torch() -> None:
+    from molmtd.backbones.gnn import random_walk_return_probs
+    from molmtd.student.onnx import onnx_inputs
+
+    graphs = [smiles_to_graph(s) for s in [*SMILES, "C1CC1.[Na+]", "c1ccc2ccccc2c1"]]
+    batch = batch_graphs(graphs)
+    expected = random_walk_return_probs(batch.edge_index, batch.batch, len(graphs), 5).numpy()
+    rw = onnx_inputs(graphs, rw_steps=5)["rw"]
+    assert rw.shape == expected.shape and rw.dtype == np.float32
+    np.testing.assert_allclose(rw, expected, atol=1e-6)
+    np.testing.assert_array_equal(onnx_inputs([smiles_to_graph("C")], rw_steps=3)["rw"], 0)
 
 
 def test_export_refuses_other_students(tmp_path) -> None:

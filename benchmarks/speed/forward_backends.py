@@ -55,7 +55,7 @@ def variants(backbone: torch.nn.Module, graphs: list, args: argparse.Namespace) 
     size = args.batch_size
     chunks = [graphs[i : i + size] for i in range(0, len(graphs), size)]
     batches = [batch_graphs(c) for c in chunks]
-    inputs = [onnx_inputs(c) for c in chunks]
+    inputs = [onnx_inputs(c, backbone.rw_steps) for c in chunks]
     out: dict[str, tuple[Runner, float]] = {
         "torch float32 (reference)": (torch_runner(backbone, batches), 0.0),
         "torch bfloat16 autocast": (torch_runner(backbone, batches, bfloat16=True), 0.0),

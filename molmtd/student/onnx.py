@@ -7,7 +7,9 @@
 The exported graph takes the batched OGB features as plain integer arrays (see
 :func:`onnx_inputs`), so running it needs only ``numpy`` and ``onnxruntime``: no torch, no
 PyG. Supported students: :class:`molmtd.backbones.gnn.MolGNN` with ``conv="gine"`` (the
-shipped models) and mean or sum pooling.
+shipped models), mean or sum pooling or both (``"mean+sum"``), with or without random-walk
+return probabilities (``rw_steps``; computed in numpy by :func:`onnx_inputs` and passed as
+the ``rw`` input).
 """
 
 from __future__ import annotations
@@ -30,36 +32,73 @@ from molmtd.student.loading import load_student
 from molmtd.student.shipped import model_dir
 
 INPUT_NAMES = ("x", "edge_index", "edge_attr", "batch", "graph_sizes")
+RW_INPUT = "rw"
+EXPORTABLE_POOLS = ("mean", "sum")
 
 
-def onnx_inputs(graphs: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def input_names(rw_steps: int) -> tuple[str, ...]:
+    """The exported graph's inputs: :data:`INPUT_NAMES`, and ``rw`` when ``rw_steps > 0``."""
+    return INPUT_NAMES + ((RW_INPUT,) if rw_steps else ())
+
+
+def return_probs(edge_index: np.ndarray, n_atoms: int, steps: int) -> np.ndarray:
+    """Random-walk return probabilities of one molecule, float32 ``[n_atoms, steps]``.
+
+    The numpy twin of :func:`molmtd.backbones.gnn.random_walk_return_probs` for one graph:
+    entry ``[v, k-1]`` is ``(P^k)[v, v]``, ``P = D^-1 A`` (an isolated atom's row is 0).
+    """
+    out = np.zeros((n_atoms, steps), dtype=np.float32)
+    if n_atoms == 0 or steps == 0:
+        return out
+    src, dst = edge_index[0].astype(np.int64), edge_index[1].astype(np.int64)
+    degree = np.bincount(src, minlength=n_atoms).clip(min=1).astype(np.float32)
+    transition = np.zeros((n_atoms, n_atoms), dtype=np.float32)
+    transition[src, dst] = (1.0 / degree)[src]
+    power = transition
+    for k in range(steps):
+        out[:, k] = np.diagonal(power)
+        if k + 1 < steps:
+            power = power @ transition
+    return out
+
+
+def onnx_inputs(
+    graphs: Sequence[dict[str, np.ndarray]], rw_steps: int = 0
+) -> dict[str, np.ndarray]:
     """Batch featurised graphs (:func:`molmtd.backbones.features.mol_to_graph`) for ONNX.
 
     The numpy twin of :func:`molmtd.backbones.features.batch_graphs`: the same int64
-    arrays, plus ``graph_sizes`` (atoms per graph, which fixes the number of graphs).
+    arrays, plus ``graph_sizes`` (atoms per graph, which fixes the number of graphs) and,
+    when ``rw_steps > 0``, ``rw``: each atom's random-walk return probabilities
+    (:func:`return_probs`).
     """
     sizes = np.fromiter((g["x"].shape[0] for g in graphs), dtype=np.int64, count=len(graphs))
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     edge_index = np.concatenate(
         [g["edge_index"].astype(np.int64) + off for g, off in zip(graphs, offsets)], axis=1
     )
-    return {
+    inputs = {
         "x": np.concatenate([g["x"] for g in graphs]).astype(np.int64),
         "edge_index": edge_index,
         "edge_attr": np.concatenate([g["edge_attr"] for g in graphs]).astype(np.int64),
         "batch": np.repeat(np.arange(len(graphs), dtype=np.int64), sizes),
         "graph_sizes": sizes,
     }
+    if rw_steps:
+        inputs[RW_INPUT] = np.concatenate(
+            [return_probs(g["edge_index"], int(n), rw_steps) for g, n in zip(graphs, sizes)]
+        )
+    return inputs
 
 
 def _exportable(backbone: Any) -> Any:
     """A module computing ``backbone``'s rows from the :func:`onnx_inputs` tensors."""
     if not isinstance(backbone, MolGNN) or backbone.conv_type != "gine":
         raise NotImplementedError("ONNX export supports GINE students (MolGNN, conv='gine')")
-    if backbone.pool_type not in ("mean", "sum") or backbone.rw_steps:
+    if any(kind not in EXPORTABLE_POOLS for kind in backbone.pools):
         raise NotImplementedError(
-            f"ONNX export: pool={backbone.pool_type!r}, rw_steps={backbone.rw_steps} is not "
-            "supported (mean or sum pooling without random-walk features)"
+            f"ONNX export: pool={backbone.pool_type!r} is not supported (mean, sum or "
+            "mean+sum pooling)"
         )
 
     class Rows(torch.nn.Module):
@@ -74,13 +113,19 @@ def _exportable(backbone: Any) -> Any:
 
         def pool(self, h: torch.Tensor, batch: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
             total = h.new_zeros((sizes.shape[0], h.shape[1])).index_add(0, batch, h)
-            if self.gnn.pool_type == "sum":
-                return total / self.gnn.sum_scale
-            return total / sizes.clamp(min=1).unsqueeze(1).to(h.dtype)
+            pooled = [
+                total / self.gnn.sum_scale
+                if kind == "sum"
+                else total / sizes.clamp(min=1).unsqueeze(1).to(h.dtype)
+                for kind in self.gnn.pools
+            ]
+            return pooled[0] if len(pooled) == 1 else torch.cat(pooled, dim=-1)
 
-        def forward(self, x, edge_index, edge_attr, batch, graph_sizes):
+        def forward(self, x, edge_index, edge_attr, batch, graph_sizes, rw=None):
             gnn = self.gnn
             h = self.encode(gnn.atom_encoder, x)
+            if gnn.rw_encoder is not None:
+                h = h + gnn.rw_encoder(rw)
             pooled = []
             for i, (conv, norm) in enumerate(zip(gnn.convs, gnn.norms)):
                 edges = self.encode(gnn.bond_encoders[i], edge_attr)
@@ -111,8 +156,11 @@ def export_onnx(model: str | Path | Any, out: str | Path, opset: int = 18) -> Pa
     """
     backbone = model if isinstance(model, torch.nn.Module) else _load(model)
     module = _exportable(backbone)
-    example = onnx_inputs([smiles_to_graph(s) for s in ("CCO", "c1ccccc1O", "CC(=O)N")])
-    args = tuple(torch.from_numpy(example[k]) for k in INPUT_NAMES)
+    names = input_names(backbone.rw_steps)
+    example = onnx_inputs(
+        [smiles_to_graph(s) for s in ("CCO", "c1ccccc1O", "CC(=O)N")], backbone.rw_steps
+    )
+    args = tuple(torch.from_numpy(example[k]) for k in names)
     nodes, edges, graphs = "nodes", "edges", "graphs"
     dynamic = {
         "x": {0: nodes},
@@ -120,6 +168,7 @@ def export_onnx(model: str | Path | Any, out: str | Path, opset: int = 18) -> Pa
         "edge_attr": {0: edges},
         "batch": {0: nodes},
         "graph_sizes": {0: graphs},
+        RW_INPUT: {0: nodes},
     }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -128,15 +177,15 @@ def export_onnx(model: str | Path | Any, out: str | Path, opset: int = 18) -> Pa
             module,
             args,
             str(out),
-            input_names=list(INPUT_NAMES),
+            input_names=list(names),
             output_names=["rows"],
-            dynamic_axes=dynamic,
+            dynamic_axes={k: v for k, v in dynamic.items() if k in names},
             opset_version=opset,
             dynamo=True,
             external_data=False,  # one self-contained file (the student is a few MB)
             verbose=False,
         )
-    meta = {"backbone": backbone.config, "format": "molmtd-onnx/1", "inputs": list(INPUT_NAMES)}
+    meta = {"backbone": backbone.config, "format": "molmtd-onnx/1", "inputs": list(names)}
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     return out
 
@@ -172,10 +221,14 @@ class OnnxStudent:
         )
         meta = self.path.with_suffix(".json")
         self.config = json.loads(meta.read_text())["backbone"] if meta.is_file() else {}
+        session_inputs = {i.name for i in self.session.get_inputs()}
+        self.rw_steps = int(self.config.get("rw_steps", 0)) if RW_INPUT in session_inputs else 0
+        if RW_INPUT in session_inputs and not self.rw_steps:
+            raise ModelFileError(f"{meta}: the ONNX graph takes rw but its config has no rw_steps")
 
     def run(self, graphs: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
         """Rows (float32 [len(graphs), dim]) of featurised graphs."""
-        return self.run_inputs(onnx_inputs(graphs))
+        return self.run_inputs(onnx_inputs(graphs, self.rw_steps))
 
     def run_inputs(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """Rows of an :func:`onnx_inputs` batch."""
