@@ -9,9 +9,15 @@ M=${MOLMTD:-molmtd}
 OUT=benchmarks/results/minimol_learning_curve
 TASKS=caco2_wang,lipophilicity_astrazeneca,solubility_aqsoldb,half_life_obach,herg,bbb_martins,dili,vdss_lombardo,clearance_hepatocyte_az,ppbr_az
 ANCHORS=minimol,rdkit2d,student:zinc200k-gine-fp-mse
-STEPS=$(python -c "import json; p = json.load(open('runs/long27/checkpoints/latest.json')); print(' '.join(sorted(v for k, v in p.items() if k.startswith('keep-'))))")
+# runs/long27x (benchmarks/suites/long27x.sh) extends runs/long27 past step 23,190.
+RUNS=runs/long27; [ -f runs/long27x/checkpoints/latest.json ] && RUNS=runs/long27,runs/long27x
 REPS=$ANCHORS
-for s in $STEPS; do REPS="$REPS,student:runs/long27/checkpoints/$s"; done
+for run in ${RUNS//,/ }; do
+  for s in $(python -c "import json, sys; p = json.load(open(sys.argv[1])); print(' '.join(sorted(v for k, v in p.items() if k.startswith('keep-'))))" "$run/checkpoints/latest.json"); do
+    [ "$run" = runs/long27x ] && [ "$s" = step-00023190 ] && continue  # the same weights as long27's
+    REPS="$REPS,student:$run/checkpoints/$s"
+  done
+done
 $M benchmark --suite tdc-admet --reps "$REPS" --tasks "$TASKS" --head mlp --seeds 3 --out "$OUT"
 STORE=stores/heldout3k
 if [ ! -f "$STORE.smi" ]; then
@@ -27,4 +33,4 @@ MODELS=${REPS#minimol,rdkit2d,}
 $M report-teachers --store "$STORE" --models "$MODELS,random-student:zinc200k-minimol" --teachers minimol,rdkit2d \
   --test-fraction 0.3333333 --out "$OUT/probe"
 python benchmarks/tools/learning_curve.py --results "$OUT/tdc_admet/results_mlp.csv" \
-  --probe "$OUT/probe/probe.csv" --run runs/long27 --anchors "$ANCHORS" --out "$OUT"
+  --probe "$OUT/probe/probe.csv" --run "$RUNS" --anchors "$ANCHORS" --out "$OUT"

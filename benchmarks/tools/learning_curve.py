@@ -4,7 +4,8 @@
         --probe benchmarks/results/minimol_learning_curve/probe/probe.csv --run runs/long27 \\
         --anchors minimol,rdkit2d,student:zinc200k-gine-fp-mse --out benchmarks/results/minimol_learning_curve
 
-Each kept checkpoint of ``--run`` (``student:RUN/checkpoints/step-N``) is one point. Its
+Each kept checkpoint of ``--run`` (``student:RUN/checkpoints/step-N``; several runs, comma-separated,
+for a run extended in another folder: the first run's point wins at a step both hold) is one point. Its
 validation rank is its mean rank among the anchors and itself only (validation scores, never
 test), so points from different steps do not rank against each other; its probe R² is the
 pooled held-out ridge R² of each teacher (``molmtd report-teachers``). Writes
@@ -36,10 +37,14 @@ def main() -> None:
     args = parser.parse_args()
     results = pd.read_csv(args.results)
     anchors = [a for a in args.anchors.split(",") if a]
-    pattern = re.compile(rf"^student:{re.escape(args.run)}/checkpoints/step-(\d+)$")
-    points = sorted(
-        (int(m.group(1)), rep) for rep in results["rep"].unique() if (m := pattern.match(rep))
-    )
+    runs = [r for r in args.run.split(",") if r]
+    found: dict[int, tuple[int, str]] = {}
+    for order, run in enumerate(runs):
+        pattern = re.compile(rf"^student:{re.escape(run)}/checkpoints/step-(\d+)$")
+        for rep in results["rep"].unique():
+            if (m := pattern.match(rep)) and int(m.group(1)) not in found:
+                found[int(m.group(1))] = (order, rep)
+    points = sorted((step, rep) for step, (_, rep) in found.items())
     probe = pd.read_csv(args.probe) if args.probe and args.probe.is_file() else None
     rows = []
     for step, rep in points:

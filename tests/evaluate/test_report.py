@@ -112,7 +112,7 @@ def test_mean_scores_only_common_scale_metrics_and_complete_tasks():
 
 
 def test_minimol_overlap_tasks_are_marked_and_ranked_without():
-    """cyp*_veith tasks (MiniMol's pre-training may hold their assays): a dagger, a second rank."""
+    """cyp*_veith, tox21, hiv (MiniMol's pre-training may hold their assays): a dagger, a second rank."""
     from molmtd.evaluate.report import overlaps_minimol_pretraining
 
     res = _results()
@@ -125,4 +125,6 @@ def test_minimol_overlap_tasks_are_marked_and_ranked_without():
     assert overlaps_minimol_pretraining("CYP1A2_Veith") and not overlaps_minimol_pretraining(
         "cyp2c9_substrate_carbonmangels"
     )
+    assert overlaps_minimol_pretraining("tox21") and overlaps_minimol_pretraining("hiv")
+    assert not any(map(overlaps_minimol_pretraining, ("sider", "clintox", "hiv_like", "bbbp")))
     assert "without †" not in markdown_report(summarize(_results()), "t")
