@@ -282,6 +282,9 @@ class GraphCollator:
             raise TypeError("collate expects a sequence of SMILES, got a single string")
         if len(items) == 0:
             raise ValueError("cannot collate an empty batch")
+        if all(isinstance(item, dict) for item in items):
+            # Already featurised (molmtd.training.packed): batched as they are, without RDKit.
+            return batch_graphs(items)
         with rdkit_quiet():
             graphs = self.graphs(items, start)
         return batch_graphs(graphs)

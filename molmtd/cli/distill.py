@@ -23,6 +23,7 @@ import yaml
 from molmtd.cli.base import Subcommand
 from molmtd.training.config import TrainConfig, resolve_config_path
 from molmtd.training.data import StoreTargets
+from molmtd.training.packed import PackedTargets
 from molmtd.training.trainer import Distiller
 
 
@@ -81,7 +82,10 @@ class DistillCommand(Subcommand):
         p.add_argument(
             "--config", required=True, help="YAML file or packaged config name (small, default)"
         )
-        p.add_argument("--store", help="TeacherStore path (overrides `store:` in the config)")
+        p.add_argument(
+            "--store",
+            help="TeacherStore path, or a packed .npz (molmtd.training.packed); overrides `store:`",
+        )
         p.add_argument("--out", help="run directory (default runs/<config name>)")
         p.add_argument(
             "--resume", action="store_true", help="continue from the last checkpoint in --out"
@@ -110,7 +114,10 @@ class DistillCommand(Subcommand):
         if not cfg.store:
             raise SystemExit("no teacher store: pass --store PATH or set `store:` in the config")
         out = Path(args.out) if args.out else Path("runs") / resolve_config_path(args.config).stem
-        source = StoreTargets(cfg.store, cfg.teachers)
+        if str(cfg.store).endswith(".npz"):  # a packed set (molmtd.training.packed)
+            source = PackedTargets(cfg.store, cfg.teachers)
+        else:
+            source = StoreTargets(cfg.store, cfg.teachers)
         result = Distiller(cfg, source, out).fit(resume=args.resume)
         if int(os.environ.get("RANK", "0")) == 0:
             print(
