@@ -7,6 +7,7 @@
 #   meansum      mean and sum/32 of every layer (a readout that carries size)
 #   meansum-rw   meansum plus 16 random-walk return probabilities per atom
 #   meansum-rw-bnll  meansum-rw with the Gaussian-kernel beta-NLL instead of MSE
+#   meansum-rw-deep8 meansum-rw with 8 GINE layers (added in the session of 2026-12-06, run alone)
 # Two runs at a time, one thread each (the fastest use of 2 cores). Rerun to resume.
 # Then TDC validation (MLP head, 3 seeds, the 10 tasks) with MiniMol and rdkit2d,
 # chosen on *validation* only.
@@ -24,9 +25,13 @@ mkdir -p runs
 ( run mean; run meansum-rw-bnll --loss beta-nll ) &
 ( run meansum; run meansum-rw ) &
 wait
+run meansum-rw-deep8
 TASKS=caco2_wang,lipophilicity_astrazeneca,solubility_aqsoldb,half_life_obach,herg,bbb_martins,dili,vdss_lombardo,clearance_hepatocyte_az,ppbr_az
-REPS=minimol,rdkit2d,student:runs/pilot27-mean,student:runs/pilot27-meansum,student:runs/pilot27-meansum-rw,student:runs/pilot27-meansum-rw-bnll
+REPS=minimol,rdkit2d,student:runs/pilot27-mean,student:runs/pilot27-meansum,student:runs/pilot27-meansum-rw,student:runs/pilot27-meansum-rw-bnll,student:runs/pilot27-meansum-rw-deep8
 $M benchmark --suite tdc-admet --reps "$REPS" --tasks "$TASKS" --head mlp --seeds 3 \
   --out benchmarks/results/minimol_pilot
 python benchmarks/tools/valid_ranks.py benchmarks/results/minimol_pilot/tdc_admet/results_mlp.csv \
   --reps "$REPS" --out benchmarks/results/minimol_pilot/valid_ranks.md
+# Held-out probe (stores/heldout3k: built by benchmarks/suites/learning_curve27.sh)
+$M report-teachers --store stores/heldout3k --models "${REPS#minimol,rdkit2d,},student:zinc200k-gine-fp-mse,random-student:benchmarks/configs/pilot27/meansum-rw.yaml" \
+  --teachers minimol,rdkit2d --test-fraction 0.3333333 --out benchmarks/results/minimol_pilot/probe
