@@ -8,6 +8,7 @@
 #   meansum-rw   meansum plus 16 random-walk return probabilities per atom
 #   meansum-rw-bnll  meansum-rw with the Gaussian-kernel beta-NLL instead of MSE
 #   meansum-rw-deep8 meansum-rw with 8 GINE layers (added in the session of 2026-12-06, run alone)
+#   meansum-rw-wide420 meansum-rw with GINE width 420 (same session)
 # Two runs at a time, one thread each (the fastest use of 2 cores). Rerun to resume.
 # Then TDC validation (MLP head, 3 seeds, the 10 tasks) with MiniMol and rdkit2d,
 # chosen on *validation* only.
@@ -26,8 +27,9 @@ mkdir -p runs
 ( run meansum; run meansum-rw ) &
 wait
 run meansum-rw-deep8
+run meansum-rw-wide420
 TASKS=caco2_wang,lipophilicity_astrazeneca,solubility_aqsoldb,half_life_obach,herg,bbb_martins,dili,vdss_lombardo,clearance_hepatocyte_az,ppbr_az
-REPS=minimol,rdkit2d,student:runs/pilot27-mean,student:runs/pilot27-meansum,student:runs/pilot27-meansum-rw,student:runs/pilot27-meansum-rw-bnll,student:runs/pilot27-meansum-rw-deep8
+REPS=minimol,rdkit2d,student:runs/pilot27-mean,student:runs/pilot27-meansum,student:runs/pilot27-meansum-rw,student:runs/pilot27-meansum-rw-bnll,student:runs/pilot27-meansum-rw-deep8,student:runs/pilot27-meansum-rw-wide420
 $M benchmark --suite tdc-admet --reps "$REPS" --tasks "$TASKS" --head mlp --seeds 3 \
   --out benchmarks/results/minimol_pilot
 python benchmarks/tools/valid_ranks.py benchmarks/results/minimol_pilot/tdc_admet/results_mlp.csv \
