@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,12 @@ def test_public_api() -> None:
     assert molmtd.featurize_dask is featurize_dask and molmtd.list_models is list_models
     assert molmtd.load_student_module is load_student_module
     assert set(molmtd.__all__) >= {"Featurizer", "featurize_file", "featurize_dask"}
+
+
+def test_model_cards_name_scripts_that_exist() -> None:
+    missing = []
+    for card in sorted((PACKAGE / "models").glob("*/card.json")):
+        for script in re.findall(r"benchmarks/[\w/.-]+\.(?:sh|py)\b", card.read_text()):
+            if not (REPO / script).is_file():
+                missing.append(f"{card.parent.name}: {script}")
+    assert not missing, missing

@@ -27,28 +27,27 @@ from pathlib import Path
 
 import pandas as pd
 
-# (stage, substrings that must all be in a sample's stack); the first match from the top wins.
-STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("validation and checkpoints", ("Distiller._validate",)),
-    ("validation and checkpoints", ("Distiller._checkpoint",)),
-    ("backward pass (DDP's all-reduce runs in its hooks)", ("Tensor.backward",)),
-    ("optimizer step and clipping", ("optim/",)),
-    ("optimizer step and clipping", ("clip_grad",)),
-    ("DDP buffer sync before forward", ("_sync_module_buffers",)),
-    ("data: store read, graphs, collate", ("dataloader.py",)),
-    ("forward: random-walk features", ("random_walk_return_probs",)),
-    ("forward: projection heads and loss", ("molmtd/loss.py",)),
-    ("forward: GINE MLPs (Linear)", ("GINEConv.forward", "Linear.forward")),
-    ("forward: GINE messages and aggregation", ("GINEConv.forward",)),
-    ("forward: readout", ("MolGNN._pool",)),
-    ("forward: encoders, norms, projection", ("MolGNN.forward",)),
+# (stage, patterns): a sample is charged to the first stage from the top with a pattern whose
+# substrings are all in its stack.
+STAGES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    ("validation and checkpoints", (("Distiller._validate",), ("Distiller._checkpoint",))),
+    ("backward pass (DDP's all-reduce runs in its hooks)", (("Tensor.backward",),)),
+    ("optimizer step and clipping", (("optim/",), ("clip_grad",))),
+    ("DDP buffer sync before forward", (("_sync_module_buffers",),)),
+    ("data: store read, graphs, collate", (("dataloader.py",),)),
+    ("forward: random-walk features", (("random_walk_return_probs",),)),
+    ("forward: projection heads and loss", (("molmtd/loss.py",),)),
+    ("forward: GINE MLPs (Linear)", (("GINEConv.forward", "Linear.forward"),)),
+    ("forward: GINE messages and aggregation", (("GINEConv.forward",),)),
+    ("forward: readout", (("MolGNN._pool",),)),
+    ("forward: encoders, norms, projection", (("MolGNN.forward",),)),
 )
 
 
 def stage_of(stack: str) -> str:
     """The stage a collapsed stack (``frame;frame;...``) is charged to."""
-    for stage, needles in STAGES:
-        if all(n in stack for n in needles):
+    for stage, patterns in STAGES:
+        if any(all(n in stack for n in needles) for needles in patterns):
             return stage
     return "other"
 

@@ -9,6 +9,7 @@
 #   meansum-rw-bnll  meansum-rw with the Gaussian-kernel beta-NLL instead of MSE
 #   meansum-rw-deep8 meansum-rw with 8 GINE layers (added in the session of 2026-12-06, run alone)
 #   meansum-rw-wide420 meansum-rw with GINE width 420 (same session)
+#   meansum-rw-cosine  meansum-rw with the cosine objective (session of 2026-12-06, second)
 # Two runs at a time, one thread each (the fastest use of 2 cores). Rerun to resume.
 # Then TDC validation (MLP head, 3 seeds, the 10 tasks) with MiniMol and rdkit2d,
 # chosen on *validation* only.
@@ -19,7 +20,8 @@ $M teachers build --corpus zinc250k --n 20000 --out stores/zinc20k --n-jobs 2 --
 run() {  # config name [extra distill args]
   local c=$1; shift
   local resume=""; [ -d "runs/pilot27-$c/checkpoints" ] && resume="--resume"
-  OMP_NUM_THREADS=1 $M distill --config "benchmarks/configs/pilot27/${c%-bnll}.yaml" \
+  local base=${c%-bnll}; base=${base%-cosine}
+  OMP_NUM_THREADS=1 $M distill --config "benchmarks/configs/pilot27/$base.yaml" \
     --out "runs/pilot27-$c" --no-progress $resume "$@" > "runs/pilot27-$c.log" 2>&1
 }
 mkdir -p runs
@@ -28,6 +30,7 @@ mkdir -p runs
 wait
 run meansum-rw-deep8
 run meansum-rw-wide420
+run meansum-rw-cosine --loss cosine
 TASKS=caco2_wang,lipophilicity_astrazeneca,solubility_aqsoldb,half_life_obach,herg,bbb_martins,dili,vdss_lombardo,clearance_hepatocyte_az,ppbr_az
 REPS=minimol,rdkit2d,student:runs/pilot27-mean,student:runs/pilot27-meansum,student:runs/pilot27-meansum-rw,student:runs/pilot27-meansum-rw-bnll,student:runs/pilot27-meansum-rw-deep8,student:runs/pilot27-meansum-rw-wide420
 $M benchmark --suite tdc-admet --reps "$REPS" --tasks "$TASKS" --head mlp --seeds 3 \

@@ -22,16 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from molmtd.evaluate.report import mean_ranks, rank_table, summarize
-
-
-def better_counts(summary: pd.DataFrame, rep: str) -> pd.Series:
-    """Per other representation: tasks where ``rep``'s mean score is strictly better."""
-    pivot = summary.pivot(index="task", columns="rep", values="mean")
-    higher = summary.groupby("task")["higher_is_better"].first().loc[pivot.index]
-    sign = higher.map({True: 1.0, False: -1.0})
-    diff = pivot.drop(columns=rep).sub(pivot[rep], axis=0).mul(sign, axis=0)
-    return (diff < 0).sum().astype(int)
+from molmtd.evaluate.report import better_counts, mean_ranks, rank_table, summarize
 
 
 def identical_task_pairs(results: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -104,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rep:
         n_tasks = summary[summary["rep"] == args.rep]["task"].nunique()
         print(f"\n{args.rep} has the better mean score than ... on n of {n_tasks} tasks")
-        for other, n in better_counts(summary, args.rep).items():
+        for other, n in better_counts(summary, args.rep)["better"].items():
             print(f"  {other:40s} {n}")
     if args.paired:
         base, other = args.paired.split(",")

@@ -23,19 +23,12 @@ from pathlib import Path
 import pandas as pd
 
 from molmtd.evaluate.report import (
+    better_counts,
     overlaps_minimol_pretraining,
     rank_table,
     summarize,
     win_tie_loss,
 )
-
-
-def better_count(summary: pd.DataFrame, rep: str, other: str) -> tuple[int, int]:
-    """(tasks where ``rep``'s mean beats ``other``'s, tasks both have)."""
-    pivot = summary.pivot(index="task", columns="rep", values="mean")[[rep, other]].dropna()
-    hib = summary.groupby("task")["higher_is_better"].first().reindex(pivot.index)
-    wins = (pivot[rep] > pivot[other]).where(hib, pivot[rep] < pivot[other])
-    return int(wins.sum()), len(pivot)
 
 
 def headline(
@@ -70,8 +63,12 @@ def headline(
             f"{without[rep].mean():.2f}",
             "–" if w is None else f"{w.win} / {w.tie} / {w.loss}",
         ]
+        counts = better_counts(summary, str(rep))
         for other in versus:
-            cells.append("–" if rep == other else "{} of {}".format(*better_count(summary, rep, other)))
+            if rep == other:
+                cells.append("–")
+            else:
+                cells.append(f"{counts.at[other, 'better']} of {counts.at[other, 'shared']}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -69,7 +69,10 @@ def _add_build_parser(sub: Any) -> None:
         "student trained on the store records it, and its Featurizer applies the same",
     )
     p_build.add_argument(
-        "--teachers", required=True, help="comma-separated teacher names (see `teachers list`)"
+        "--teachers",
+        required=True,
+        help="comma-separated teacher names (see `teachers list`); NAME-pcaK projects NAME onto "
+        "its top K principal components, fitted on the corpus (--fit-n)",
     )
     p_build.add_argument("--out", required=True, type=Path, help="store directory")
     p_build.add_argument("--n-jobs", type=int, default=1, help="worker processes (default 1)")
@@ -137,14 +140,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     """``molmtd teachers build``: create or resume a store and embed the corpus with each teacher."""
     from molmtd.data.corpus import load_corpus
     from molmtd.store import StoreError, TeacherStore, build_teacher, format_report
-    from molmtd.teachers.base import get_teacher, list_teachers
+    from molmtd.teachers.base import get_teacher, list_teachers, teacher_family
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     names = [t.strip() for t in args.teachers.split(",") if t.strip()]
-    known = list_teachers()
-    unknown = [t for t in names if t not in known]
+    unknown = [t for t in names if teacher_family(t) is None]
     if unknown:
-        print(f"unknown teachers {unknown}; known: {sorted(known)}", file=sys.stderr)
+        print(
+            f"unknown teachers {unknown}; known: {sorted(list_teachers())} "
+            "(and <teacher>-pca<k>: its top k principal components)",
+            file=sys.stderr,
+        )
         return 2
     limits = parse_limits(args.limit)
     bad = sorted(set(limits) - set(names))

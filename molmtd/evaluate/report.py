@@ -107,6 +107,24 @@ def mean_scores(summary: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def better_counts(summary: pd.DataFrame, rep: str) -> pd.DataFrame:
+    """Per other representation: tasks where ``rep``'s mean score is strictly better.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the other representations: ``better`` (tasks where ``rep`` wins on the
+        mean, in the metric's good direction) and ``shared`` (tasks both were scored on).
+    """
+    pivot = summary.pivot(index="task", columns="rep", values="mean")
+    higher = summary.groupby("task")["higher_is_better"].first().loc[pivot.index]
+    sign = higher.map({True: 1.0, False: -1.0})
+    others = pivot.drop(columns=rep)
+    diff = others.sub(pivot[rep], axis=0).mul(sign, axis=0)
+    shared = others.notna().mul(pivot[rep].notna(), axis=0)
+    return pd.DataFrame({"better": (diff < 0).sum().astype(int), "shared": shared.sum()})
+
+
 def win_tie_loss(summary: pd.DataFrame, reference: str = "ecfp") -> pd.DataFrame:
     """Wins/ties/losses of each representation against ``reference`` (module rule)."""
     rows = []

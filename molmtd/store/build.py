@@ -44,9 +44,9 @@ Tasks = dict[int, tuple[int, list[int]]]
 
 def _teacher_family(name: str) -> str | None:
     try:
-        from molmtd.teachers.base import list_teachers
+        from molmtd.teachers.base import teacher_family
 
-        return list_teachers().get(name)
+        return teacher_family(name)
     except Exception:  # registry import problems must not break a build
         return None
 

@@ -8,6 +8,7 @@ the worker process that first calls :meth:`Teacher.embed`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -98,16 +99,47 @@ def register_teacher(name: str, family: str) -> Callable[[TeacherFactory], Teach
     return deco
 
 
-def get_teacher(name: str, **kwargs: Any) -> Teacher:
-    """Instantiate a registered teacher by name."""
+#: Parametric names resolved by pattern (e.g. ``morgan-pca64``): (regex, factory of the match).
+_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[TeacherFactory, str]]]] = []
+
+
+def register_teacher_pattern(
+    pattern: str, resolve: Callable[[re.Match[str]], tuple[TeacherFactory, str]]
+) -> None:
+    """Register a family of parametric teacher names.
+
+    ``resolve(match)`` returns the factory for a name that fully matches ``pattern`` and
+    the family it belongs to; it raises ``KeyError`` when the name is not one of them.
+    """
+    _PATTERNS.append((re.compile(pattern), resolve))
+
+
+def _resolve(name: str) -> tuple[TeacherFactory, str]:
     _load_builtin_teachers()
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown teacher {name!r}; known: {sorted(_REGISTRY)}")
-    return _REGISTRY[name][0](**kwargs)
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    for pattern, resolve in _PATTERNS:
+        match = pattern.fullmatch(name)
+        if match is not None:
+            return resolve(match)
+    raise KeyError(f"unknown teacher {name!r}; known: {sorted(_REGISTRY)}")
+
+
+def get_teacher(name: str, **kwargs: Any) -> Teacher:
+    """Instantiate a registered teacher by name (``<teacher>-pca<k>`` projects one)."""
+    return _resolve(name)[0](**kwargs)
+
+
+def teacher_family(name: str) -> str | None:
+    """The family of a registered or parametric teacher name (None when unknown)."""
+    try:
+        return _resolve(name)[1]
+    except KeyError:
+        return None
 
 
 def list_teachers() -> dict[str, str]:
-    """Map of registered teacher names to their family."""
+    """Map of registered teacher names to their family (parametric names not included)."""
     _load_builtin_teachers()
     return {name: fam for name, (_, fam) in sorted(_REGISTRY.items())}
 
@@ -120,7 +152,7 @@ def nan_rows(n: int, dim: int) -> np.ndarray:
 def _load_builtin_teachers() -> None:
     import importlib
 
-    for module in ("fingerprints", "language_models", "conformers", "minimol"):
+    for module in ("fingerprints", "language_models", "conformers", "minimol", "projected"):
         try:
             importlib.import_module(f"molmtd.teachers.{module}")
         except ModuleNotFoundError as err:  # module not written yet / optional dependency

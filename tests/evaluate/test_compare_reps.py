@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
-
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "tools" / "compare_reps.py"
+from script_loader import load_script
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("compare_reps", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/tools/compare_reps.py")
 
 
 def _rows(task: str, rep: str, scores: list[float], higher: bool) -> pd.DataFrame:

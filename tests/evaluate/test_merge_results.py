@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
-
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "tools" / "merge_results.py"
+from script_loader import load_script
 
 
 def _merge():
-    spec = importlib.util.spec_from_file_location("merge_results", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.merge
+    return load_script("benchmarks/tools/merge_results.py").merge
 
 
 def _rows(task: str, scores: list[float]) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from molmtd.evaluate.report import (
+    better_counts,
     markdown_report,
     mean_ranks,
     mean_scores,
@@ -65,6 +66,16 @@ def test_validation_ranks_use_valid_scores_not_test():
     assert ranks.loc["B"].to_dict() == {"x": 1.0, "y": 2.0}
     with pytest.raises(ValueError, match="without results"):
         validation_rank_table(res, ["x", "nope"])
+
+
+def test_better_counts_follow_the_metric_direction():
+    # A (MAE): x 0.5 beats ecfp 1.0 and y 2.0; B (AUROC): x 0.7 loses to ecfp 0.8 and y 0.8
+    counts = better_counts(summarize(_results()), "x")
+    assert counts.loc["ecfp"].tolist() == [1, 2] and counts.loc["y"].tolist() == [1, 2]
+    counts = better_counts(summarize(_results()), "ecfp")
+    assert counts.loc["x"].tolist() == [1, 2] and counts.loc["y"].tolist() == [1, 2]
+    partial = summarize(_results().query("not (task == 'B' and rep == 'y')"))
+    assert better_counts(partial, "x").loc["y"].tolist() == [1, 1]
 
 
 def test_win_tie_loss():
