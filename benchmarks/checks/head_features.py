@@ -73,19 +73,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", required=True, help="comma-separated TDC ADMET tasks")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--head", default="mlp")
+    parser.add_argument(
+        "--features", default=",".join(FEATURES), help=f"comma-separated, of {', '.join(FEATURES)}"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"results_{args.head}.csv"
     done = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["task", "rep", "seed"])
     keys = set(zip(done["task"], done["rep"], done["seed"].astype(int), strict=True))
+    wanted = args.features.split(",")
+    unknown = sorted(set(wanted) - set(FEATURES))
+    if unknown:
+        parser.error(f"unknown --features {unknown}; choose from {', '.join(FEATURES)}")
     for name in args.tasks.split(","):
         seeds = range(1, args.seeds + 1)
-        if all((name, f, s) in keys for f in FEATURES for s in seeds):
+        if all((name, f, s) in keys for f in wanted for s in seeds):
             continue
         task = load_task("tdc-admet", name)
         sets = features(args.checkpoint, list(task.smiles))
-        for feature, (X, mask) in sets.items():
+        for feature in wanted:
+            X, mask = sets[feature]
             for seed in seeds:
                 if (name, feature, seed) in keys:
                     continue

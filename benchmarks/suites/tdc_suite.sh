@@ -27,5 +27,5 @@
 # limit per attempt on 10 of the 22 tasks, see docs/results.md) and merged in with
 # benchmarks/tools/merge_results.py; here they only redraw.
 set -euo pipefail
-REPS=${REPS:-ecfp,rdkit2d,minimol,maccs,avalon,erg,chemnet,rxnfp,rxnmapper,featmorgan,atompair,torsion,student:zinc200k-gine-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k,random-student:moses20k,student:runs/zinc200k-cosine,student:runs/zinc200k-mse,student:zinc200k-gine-fp-bnll,student:runs/zinc200k-3d,student:runs/zinc200k-gauss2,student:zinc200k-gine-fp-mse,student:zinc200k-gine-minimol-mse,random-student:zinc200k-minimol,usrcat,rdkit3d,ani2x,ani,e3fp}
+REPS=${REPS:-ecfp,rdkit2d,minimol,maccs,avalon,erg,chemnet,rxnfp,rxnmapper,featmorgan,atompair,torsion,student:zinc200k-gine-bnll,student:moses20k-gine-cosine,student:moses20k-gine-bnll,student:moses20k-gine-nll,random-student:zinc200k,random-student:moses20k,student:runs/zinc200k-cosine,student:runs/zinc200k-mse,student:zinc200k-gine-fp-bnll,student:runs/zinc200k-3d,student:runs/zinc200k-gauss2,student:zinc200k-gine-fp-mse,student:zinc200k-gine-minimol-mse,student:zinc200k-gine-minimol-mse-heads,random-student:zinc200k-minimol,usrcat,rdkit3d,ani2x,ani,e3fp}
 molmtd benchmark --suite tdc-admet --reps "$REPS" --head mlp --seeds 5 --out benchmarks/results "$@"

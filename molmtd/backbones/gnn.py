@@ -21,6 +21,12 @@ weight, atom and fragment counts) linearly; a sum can, and is divided by ``sum_s
 (a typical heavy-atom count) so that its scale matches the mean's and training is stable.
 ``rw_steps > 0`` adds random-walk return probabilities (the diagonal of the 1..k-step
 transition matrices, a cheap structural encoding) to the atom features.
+
+``teacher_heads`` appends, after the ``dim``-wide embedding, each teacher's prediction of
+its own standardised embedding from it (the distillation's Linear-ReLU-Linear projection
+heads, copied from the training checkpoint by
+:func:`molmtd.training.checkpoint.export_student`): the rows are then
+``[embedding, head_1(embedding), head_2(embedding), ...]``.
 """
 
 from __future__ import annotations
@@ -109,6 +115,11 @@ class MolGNN(nn.Module):
     rw_steps
         Random-walk return probabilities of 1..``rw_steps`` steps added to the atom
         features through a linear encoder (0: none).
+    teacher_heads
+        ``[[teacher, width], ...]``: one Linear-ReLU-Linear head per teacher whose output is
+        appended to the embedding (None: the rows are the embedding alone).
+    head_hidden
+        Hidden width of the teacher heads.
     """
 
     def __init__(
@@ -127,6 +138,8 @@ class MolGNN(nn.Module):
         cache_size: int = 0,
         sum_scale: float = DEFAULT_SUM_SCALE,
         rw_steps: int = 0,
+        teacher_heads: Sequence[Sequence[Any]] | None = None,
+        head_hidden: int = 512,
     ) -> None:
         super().__init__()
         pools = _checked_pools(conv, norm, pool, sum_scale, rw_steps, readout, num_layers)
@@ -151,10 +164,16 @@ class MolGNN(nn.Module):
             self._config["sum_scale"] = float(sum_scale)
         if rw_steps:
             self._config["rw_steps"] = int(rw_steps)
+        heads = [(str(name), int(width)) for name, width in teacher_heads or ()]
+        if heads:
+            self._config["teacher_heads"] = [[name, width] for name, width in heads]
+            self._config["head_hidden"] = int(head_hidden)
         self.pools = pools
         self.sum_scale = float(sum_scale)
         self.rw_steps = int(rw_steps)
-        self.dim = int(dim)
+        #: width of the embedding; ``dim`` is the width of the rows (embedding + heads)
+        self.embedding_dim = int(dim)
+        self.dim = int(dim) + sum(width for _, width in heads)
         self.conv_type = conv
         self.residual = residual
         self.readout = readout
@@ -182,6 +201,17 @@ class MolGNN(nn.Module):
             else []
         )
         self.proj = nn.Linear(hidden * n_pooled * len(pools), dim)
+        self.teacher_heads = self._make_heads(dim, head_hidden, heads)
+
+    @staticmethod
+    def _make_heads(dim: int, hidden: int, heads: list[tuple[str, int]]) -> nn.ModuleDict:
+        """One Linear-ReLU-Linear head per ``(teacher, width)``, in order."""
+        return nn.ModuleDict(
+            {
+                name: nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, width))
+                for name, width in heads
+            }
+        )
 
     @staticmethod
     def _make_conv(conv: str, hidden: int, mlp_ratio: float, heads: int) -> nn.Module:
@@ -261,7 +291,15 @@ class MolGNN(nn.Module):
             pooled = torch.cat(
                 [self._pool(h, batch.batch, size, i) for i, h in enumerate(states)], dim=-1
             )
-        return self.proj(pooled)
+        return self.rows(self.proj(pooled))
+
+    def rows(self, embedding: Tensor) -> Tensor:
+        """The output rows of an embedding: itself, then every teacher head's prediction."""
+        if not len(self.teacher_heads):
+            return embedding
+        return torch.cat(
+            [embedding, *(head(embedding) for head in self.teacher_heads.values())], -1
+        )
 
     def embed(self, items: Sequence[Any], batch_size: int = 256, **kwargs: Any) -> Any:
         """Embed raw items with this backbone (see :func:`molmtd.backbones.batching.embed`)."""

@@ -16,6 +16,7 @@ from molmtd.cli.benchmark import BenchmarkCommand
 from molmtd.cli.demo import DemoCommand
 from molmtd.cli.distill import DistillCommand
 from molmtd.cli.export_onnx import ExportOnnxCommand
+from molmtd.cli.export_student import ExportStudentCommand
 from molmtd.cli.featurize import FeaturizeCommand
 from molmtd.cli.models import ModelsCommand
 from molmtd.cli.teacher_report import ReportTeachersCommand
@@ -30,6 +31,7 @@ SUBCOMMANDS: tuple[type[Subcommand], ...] = (
     ReportTeachersCommand,
     ModelsCommand,
     ExportOnnxCommand,
+    ExportStudentCommand,
     DemoCommand,
 )
 

@@ -137,7 +137,7 @@ def _exportable(backbone: Any) -> Any:
                 h = h + out if gnn.residual else out
                 if gnn.readout == "concat" or i == len(gnn.convs) - 1:
                     pooled.append(self.pool(h, batch, graph_sizes))
-            return gnn.proj(torch.cat(pooled, dim=-1))
+            return gnn.rows(gnn.proj(torch.cat(pooled, dim=-1)))
 
     return Rows(backbone).eval()
 

@@ -162,10 +162,55 @@ def load_checkpoint(
     return tensors, meta, state
 
 
-def export_student(ckpt: Path, out_dir: Path) -> Path:
-    """Copy the backbone weights and metadata of checkpoint ``ckpt`` to ``out_dir`` atomically."""
+#: Losses whose per-teacher heads are Linear-ReLU-Linear predictions of the teacher (exportable).
+HEAD_LOSSES = ("mse", "cosine")
+
+
+def teacher_head_tensors(
+    tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The checkpoint's projection heads as ``backbone.teacher_heads.*`` tensors, and the
+    backbone config that appends their predictions to the embedding.
+
+    Raises
+    ------
+    ValueError
+        The loss has no Linear-ReLU-Linear prediction heads (the kernel NLLs), or the
+        checkpoint lacks a teacher's head.
+    """
+    loss = meta.get("loss", {})
+    if loss.get("name") not in HEAD_LOSSES:
+        raise ValueError(
+            f"teacher heads can be exported for the {' and '.join(HEAD_LOSSES)} losses only; "
+            f"this checkpoint was trained with {loss.get('name')!r}"
+        )
+    heads, out = [], {}
+    for teacher, info in meta["teachers"].items():
+        for layer in ("0", "2"):
+            for kind in ("weight", "bias"):
+                key = f"loss.heads.{teacher}.{layer}.{kind}"
+                if key not in tensors:
+                    raise ValueError(f"the checkpoint has no {key}")
+                out[f"backbone.teacher_heads.{teacher}.{layer}.{kind}"] = tensors[key]
+        heads.append([teacher, int(info["dim"])])
+    hidden = int(tensors[f"loss.heads.{heads[0][0]}.0.weight"].shape[0])
+    return out, {**meta["backbone"], "teacher_heads": heads, "head_hidden": hidden}
+
+
+def export_student(ckpt: Path, out_dir: Path, teacher_heads: bool = False) -> Path:
+    """Copy the backbone weights and metadata of checkpoint ``ckpt`` to ``out_dir`` atomically.
+
+    With ``teacher_heads`` the student's rows are its embedding followed by every teacher
+    head's prediction (see :class:`molmtd.backbones.gnn.MolGNN`); the heads come from the
+    checkpoint's loss (MSE or cosine).
+    """
     tensors, meta, _ = load_checkpoint(ckpt)
     backbone = {f"backbone.{k}": v for k, v in split_tensors(tensors, "backbone").items()}
+    if teacher_heads:
+        heads, config = teacher_head_tensors(tensors, meta)
+        backbone.update(heads)
+        rows = int(meta["dim"]) + sum(width for _, width in config["teacher_heads"])
+        meta = {**meta, "backbone": config, "dim": rows}
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
