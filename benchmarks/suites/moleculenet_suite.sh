@@ -11,5 +11,5 @@
 # Representations: the shipped default and fingerprints-only students, ECFP4 counts, the two
 # strongest teachers on the TDC group and the random-init control.
 set -euo pipefail
-REPS=${REPS:-ecfp,rdkit2d,minimol,chemnet,student:zinc200k-gine-fp-mse,student:zinc200k-gine-bnll,student:zinc200k-gine-fp-bnll,random-student:zinc200k,student:zinc200k-gine-minimol-mse}
+REPS=${REPS:-ecfp,rdkit2d,minimol,chemnet,student:zinc200k-gine-fp-mse,student:zinc200k-gine-bnll,student:zinc200k-gine-fp-bnll,random-student:zinc200k,student:zinc200k-gine-minimol-mse,student:zinc200k-gine-minimol-mse-heads}
 molmtd benchmark --suite moleculenet --reps "$REPS" --head mlp --seeds 5 --out benchmarks/results "$@"

@@ -4,7 +4,8 @@
         --probe benchmarks/results/minimol_learning_curve/probe/probe.csv --run runs/long27 \\
         --anchors minimol,rdkit2d,student:zinc200k-gine-fp-mse --out benchmarks/results/minimol_learning_curve
 
-Each kept checkpoint of ``--run`` (``student:RUN/checkpoints/step-N``; several runs, comma-separated,
+Each kept checkpoint of ``--run`` (``student:RUN/checkpoints/step-N``, or with ``--folder heads``
+its teacher-heads export ``student:RUN/heads/step-N``; several runs, comma-separated,
 for a run extended in another folder: the first run's point wins at a step both hold) is one point. Its
 validation rank is its mean rank among the anchors and itself only (validation scores, never
 test), so points from different steps do not rank against each other; its probe R² is the
@@ -33,6 +34,12 @@ def main() -> None:
     parser.add_argument("--probe", type=Path, default=None)
     parser.add_argument("--run", default="runs/long27")
     parser.add_argument("--anchors", default="minimol,rdkit2d")
+    parser.add_argument(
+        "--folder",
+        default="checkpoints",
+        help="the run's sub-folder holding the points: checkpoints (the embedding) or heads "
+        "(molmtd export-student --teacher-heads exports)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     results = pd.read_csv(args.results)
@@ -40,7 +47,7 @@ def main() -> None:
     runs = [r for r in args.run.split(",") if r]
     found: dict[int, tuple[int, str]] = {}
     for order, run in enumerate(runs):
-        pattern = re.compile(rf"^student:{re.escape(run)}/checkpoints/step-(\d+)$")
+        pattern = re.compile(rf"^student:{re.escape(run)}/{re.escape(args.folder)}/step-(\d+)$")
         for rep in results["rep"].unique():
             if (m := pattern.match(rep)) and int(m.group(1)) not in found:
                 found[int(m.group(1))] = (order, rep)
