@@ -20,5 +20,5 @@ def test_python_blocks_run(page: str, capsys) -> None:
         namespace: dict = {"__name__": f"docs_block_{i}"}
         exec(compile(source, f"{page}[block {i}]", "exec"), namespace)
     printed = capsys.readouterr().out
-    assert "(4, 512) ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'CCN']" in printed
+    assert "(4, 1241) ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'CCN']" in printed
     assert "DataBatch" in printed

@@ -13,8 +13,11 @@ dc = pytest.importorskip("deepchem")
 from molmtd import Featurizer  # noqa: E402
 from molmtd.data.paths import package_file  # noqa: E402
 from molmtd.integrations.deepchem import MolmtdFeaturizer  # noqa: E402
+from molmtd.models import default_model_name, list_models  # noqa: E402
 
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1"]
+#: width of the default model's rows (from its card, no weights loaded)
+DEFAULT_DIM = int(list_models()[default_model_name()]["dim"])
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,7 @@ def test_invalid_molecules_nan_skip_raise(reference_rows):
     inputs = ["CCO", "not a smiles", "c1ccccc1O"]
     nan = MolmtdFeaturizer()
     X = nan.featurize(inputs)
-    assert X.shape == (3, 512) and nan.valid_mask_.tolist() == [True, False, True]
+    assert X.shape == (3, DEFAULT_DIM) and nan.valid_mask_.tolist() == [True, False, True]
     assert np.isnan(X[1]).all()
     np.testing.assert_array_equal(X[[0, 2]], reference_rows[:2])
 
@@ -103,7 +106,7 @@ def test_molnet_loader_reads_a_local_file_without_downloading(tmp_path, monkeypa
         data_dir=str(tmp_path), save_dir=str(tmp_path / "save"),
     )  # fmt: skip
     assert tasks == ["p_np"]
-    assert train.X.shape[1] == 512 and len(train) + len(valid) + len(test) >= 295
+    assert train.X.shape[1] == DEFAULT_DIM and len(train) + len(valid) + len(test) >= 295
     assert np.isfinite(train.X).all()
 
 
