@@ -13,6 +13,7 @@ from molmtd.cli import main
 from molmtd.training import Distiller
 from molmtd.training.checkpoint import export_student
 
+
 def latest_checkpoint(checkpoints):
     """The checkpoint folder ``latest.json`` calls last."""
     import json
