@@ -3,7 +3,7 @@
 # the lent GPU machine and bring back the run (checkpoints are left behind; the student,
 # log and config come back under $OUT). Here, first:
 #   python benchmarks/device/pack_store.py --store stores/zinc200k --teachers minimol,rdkit2d \
-#       --n 24000 --out device_pack/zinc200k-24k.npz --max-mib 28
+#       --n 12000 --out device_pack/zinc200k-12k.npz
 # (24,000 rows, 26.7 MiB: with the tracked tree's ~34.5 MiB it stays under the 64 MiB that
 # travel), then through the device tool, carrying the pack (it is git-ignored):
 #   run(command="bash benchmarks/device/train_on_gpu.sh", carry=["device_pack"], timeout_s=540)
@@ -11,7 +11,7 @@
 # The run stops itself before the call's limit (TIME_LIMIT seconds of training, default 420),
 # keeping its best checkpoint's export in $OUT/run/student.
 set -euo pipefail
-PACK=${PACK:-device_pack/zinc200k-24k.npz}
+PACK=${PACK:-device_pack/zinc200k-12k.npz}
 OUT=${OUT:-runs/device}
 STEPS=${STEPS:-30000}
 python - <<'PY'

@@ -164,16 +164,16 @@ class MolGNN(nn.Module):
             self._config["sum_scale"] = float(sum_scale)
         if rw_steps:
             self._config["rw_steps"] = int(rw_steps)
-        heads = [(str(name), int(width)) for name, width in teacher_heads or ()]
-        if heads:
-            self._config["teacher_heads"] = [[name, width] for name, width in heads]
+        head_specs = [(str(name), int(width)) for name, width in teacher_heads or ()]
+        if head_specs:
+            self._config["teacher_heads"] = [[name, width] for name, width in head_specs]
             self._config["head_hidden"] = int(head_hidden)
         self.pools = pools
         self.sum_scale = float(sum_scale)
         self.rw_steps = int(rw_steps)
         #: width of the embedding; ``dim`` is the width of the rows (embedding + heads)
         self.embedding_dim = int(dim)
-        self.dim = int(dim) + sum(width for _, width in heads)
+        self.dim = int(dim) + sum(width for _, width in head_specs)
         self.conv_type = conv
         self.residual = residual
         self.readout = readout
@@ -201,7 +201,7 @@ class MolGNN(nn.Module):
             else []
         )
         self.proj = nn.Linear(hidden * n_pooled * len(pools), dim)
-        self.teacher_heads = self._make_heads(dim, head_hidden, heads)
+        self.teacher_heads = self._make_heads(dim, head_hidden, head_specs)
 
     @staticmethod
     def _make_heads(dim: int, hidden: int, heads: list[tuple[str, int]]) -> nn.ModuleDict:
