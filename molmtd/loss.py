@@ -639,6 +639,15 @@ class BetaNLLLoss(KernelNLLLoss):
         super().__init__(*args, beta=beta, **kwargs)  # type: ignore[arg-type]
 
 
+def prediction_head(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
+    """Linear-ReLU-Linear: the per-teacher head of the MSE and cosine objectives.
+
+    :class:`molmtd.backbones.gnn.MolGNN` builds its ``teacher_heads`` with it too, so an
+    exported head (``molmtd.training.checkpoint.export_student``) loads key for key.
+    """
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, d_out))
+
+
 class MSELoss(DistillationLoss):
     """Baseline: mean squared error of a per-teacher projection head (Linear-ReLU-Linear)."""
 
@@ -655,10 +664,7 @@ class MSELoss(DistillationLoss):
     ) -> None:
         super().__init__(d_student, teacher_dims, weights, normalize, target_clip)
         self.heads = nn.ModuleDict(
-            {
-                k: nn.Sequential(nn.Linear(d_student, hidden), nn.ReLU(), nn.Linear(hidden, d))
-                for k, d in self.teacher_dims.items()
-            }
+            {k: prediction_head(d_student, hidden, d) for k, d in self.teacher_dims.items()}
         )
 
     def per_sample_loss(self, name: str, s: Tensor, z: Tensor) -> Tensor:

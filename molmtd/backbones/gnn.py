@@ -44,6 +44,7 @@ from molmtd.backbones.features import (
     FeatureEncoder,
     GraphCollator,
 )
+from molmtd.loss import prediction_head
 
 CONVS = ("gine", "gin", "gatv2", "graphsage")
 POOLS = ("mean", "sum", "max", "attention")
@@ -205,13 +206,8 @@ class MolGNN(nn.Module):
 
     @staticmethod
     def _make_heads(dim: int, hidden: int, heads: list[tuple[str, int]]) -> nn.ModuleDict:
-        """One Linear-ReLU-Linear head per ``(teacher, width)``, in order."""
-        return nn.ModuleDict(
-            {
-                name: nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, width))
-                for name, width in heads
-            }
-        )
+        """One :func:`molmtd.loss.prediction_head` per ``(teacher, width)``, in order."""
+        return nn.ModuleDict({name: prediction_head(dim, hidden, width) for name, width in heads})
 
     @staticmethod
     def _make_conv(conv: str, hidden: int, mlp_ratio: float, heads: int) -> nn.Module:
