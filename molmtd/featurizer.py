@@ -177,7 +177,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     @property
     def n_features_out_(self) -> int:
-        """Embedding width."""
+        """Row width (the embedding, then any teacher heads)."""
         return self._runtime().dim
 
     @property
@@ -273,7 +273,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         return int(self.__dict__.get("_lazy_idle", 1) if self.n_jobs == "auto" else self.n_jobs)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array([f"molmtd{i}" for i in range(self.n_features_out_)], dtype=object)
+        """``molmtd0 ..``, then any head's ``molmtd_<teacher>_<descriptor>`` or ``..<j>``."""
+        return np.array(self._runtime().column_names, dtype=object)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -172,6 +172,7 @@ def _run_one_shot(args: argparse.Namespace) -> int:
         table,
         provenance=record,
         domain_score=featurizer.domain_score_,
+        columns=featurizer.get_feature_names_out(),
     )
     n_bad = int((~featurizer.valid_mask_).sum())
     print(

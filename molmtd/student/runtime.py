@@ -22,6 +22,7 @@ from molmtd.precision import quantise_int8
 from molmtd.standardize import MODES as STANDARDIZE_MODES
 from molmtd.standardize import Standardize
 from molmtd.student import backends
+from molmtd.student.columns import column_names
 from molmtd.student.files import WEIGHTS, resolve_student_path, sha256_file
 from molmtd.student.loading import load_model
 from molmtd.student.molecules import (
@@ -89,8 +90,13 @@ class StudentRuntime:
 
     @property
     def dim(self) -> int:
-        """Embedding width."""
+        """Row width: the embedding, then any teacher heads."""
         return int(self.backbone.dim)
+
+    @property
+    def column_names(self) -> list[str]:
+        """One name per row column (:func:`molmtd.student.columns.column_names`)."""
+        return column_names(getattr(self.backbone, "meta", None), self.dim)
 
     @property
     def torch_device(self) -> torch.device:

@@ -8,7 +8,7 @@
 Each partition is embedded by a :class:`~molmtd.featurizer.Featurizer` in whichever worker
 runs it; a worker loads the weights once and keeps the featuriser for later partitions.
 The result has the partition's rows in their order, a ``valid`` column, a ``domain_score``
-column (:attr:`~molmtd.featurizer.Featurizer.domain_score_`) and ``molmtd0..`` embedding
+column (:attr:`~molmtd.featurizer.Featurizer.domain_score_`) and the ``molmtd..`` row
 columns (NaN rows where ``valid`` is False), as the one-shot ``molmtd featurize`` writes them.
 Needs the ``distributed`` extra (``pip install 'molmtd[distributed]'``).
 """
@@ -37,13 +37,16 @@ def _featurizer(params: dict[str, Any]) -> Any:
     return _WORKER_FEATURIZERS[key]
 
 
-def _embed_partition(part: Any, smiles_col: str, params: dict[str, Any], dim: int) -> Any:
+def _embed_partition(
+    part: Any, smiles_col: str, params: dict[str, Any], names: list[str]
+) -> Any:
     if len(part) == 0:
         empty = np.zeros(0, dtype=np.float32)
-        return embedding_frame(part, np.zeros((0, dim), np.float32), empty.astype(bool), empty)
+        rows = np.zeros((0, len(names)), np.float32)
+        return embedding_frame(part, rows, empty.astype(bool), empty, names)
     featurizer = _featurizer(params)
     emb = featurizer.transform(part[smiles_col].tolist())
-    return embedding_frame(part, emb, featurizer.valid_mask_, featurizer.domain_score_)
+    return embedding_frame(part, emb, featurizer.valid_mask_, featurizer.domain_score_, names)
 
 
 def featurize_dask(
@@ -68,18 +71,19 @@ def featurize_dask(
     -------
     dask.dataframe.DataFrame
         The input's columns, ``valid``, ``domain_score`` (float32; NaN for invalid rows and
-        for models without a domain reference), then ``molmtd0 .. molmtd{d-1}`` (float32).
+        for models without a domain reference), then the row columns (float32), named as
+        :meth:`~molmtd.featurizer.Featurizer.get_feature_names_out` names them.
     """
     import pandas as pd
 
     if smiles_col not in frame.columns:
         raise KeyError(f"column {smiles_col!r} not in {list(frame.columns)}")
     params = {**featurizer_kwargs, "on_error": on_error, "n_jobs": 1}
-    dim = _featurizer(params).n_features_out_
+    names = [str(n) for n in _featurizer(params).get_feature_names_out()]
     added = {"valid": pd.Series(dtype=bool), "domain_score": pd.Series(dtype=np.float32)}
-    added |= {f"molmtd{i}": pd.Series(dtype=np.float32) for i in range(dim)}
+    added |= {name: pd.Series(dtype=np.float32) for name in names}
     meta = pd.concat([frame._meta, pd.DataFrame(added)], axis=1)
-    return frame.map_partitions(_embed_partition, smiles_col, params, dim, meta=meta)
+    return frame.map_partitions(_embed_partition, smiles_col, params, names, meta=meta)
 
 
 def featurize_file_dask(

@@ -110,7 +110,11 @@ def _write_parts(
             except InvalidMoleculeError as err:  # name the row of the file, not of the chunk
                 raise err.shifted(start) from None
             frame = embedding_frame(
-                table.reset_index(drop=True), emb, featurizer.valid_mask_, featurizer.domain_score_
+                table.reset_index(drop=True),
+                emb,
+                featurizer.valid_mask_,
+                featurizer.domain_score_,
+                featurizer.get_feature_names_out(),
             )
             with atomic_open(part) as fh:
                 frame.to_parquet(fh, index=False)

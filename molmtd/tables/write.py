@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,15 @@ def write_embeddings(
     table: Any,
     provenance: dict[str, Any] | None = None,
     domain_score: np.ndarray | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
     """Write embeddings aligned with the input rows (.parquet/.csv/.npy), atomically.
 
     ``provenance`` (e.g. :attr:`Featurizer.provenance_`) goes into the parquet metadata or a
     JSON sidecar (``out.provenance.json``), see :func:`molmtd.provenance.write_provenance`.
     ``domain_score`` becomes a ``domain_score`` column (``out.domain_score.npy`` for .npy).
+    ``columns`` names the embedding's columns (:meth:`Featurizer.get_feature_names_out`;
+    default ``molmtd0 ..``).
     """
     check_output_path(path)
     if path.suffix == ".npy":
@@ -57,7 +61,7 @@ def write_embeddings(
         if domain_score is not None:
             atomic_save_npy(path.with_suffix(".domain_score.npy"), domain_score)
     else:
-        out = embedding_frame(table.reset_index(drop=True), emb, valid, domain_score)
+        out = embedding_frame(table.reset_index(drop=True), emb, valid, domain_score, columns)
         # to a temporary file beside it, renamed when complete: a kill leaves no partial file
         if path.suffix == ".parquet":  # the provenance goes in with the rows, in one write
             _write_parquet(path, out, provenance)
@@ -82,7 +86,11 @@ def _write_parquet(path: Path, frame: Any, provenance: dict[str, Any] | None) ->
 
 
 def embedding_frame(
-    table: Any, emb: np.ndarray, valid: np.ndarray, domain_score: np.ndarray | None = None
+    table: Any,
+    emb: np.ndarray,
+    valid: np.ndarray,
+    domain_score: np.ndarray | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Any:
     """The rows ``molmtd featurize`` writes, on ``table``'s index.
 
@@ -97,16 +105,22 @@ def embedding_frame(
     domain_score
         Applicability-domain score [N] (:attr:`Featurizer.domain_score_`), or None for no
         ``domain_score`` column.
+    columns
+        Names of the d embedding columns (:meth:`Featurizer.get_feature_names_out`), or None
+        for ``molmtd0 .. molmtd{d-1}``.
 
     Returns
     -------
     pandas.DataFrame
-        ``table``'s columns, ``valid``, ``domain_score``, then ``molmtd0 .. molmtd{d-1}``.
+        ``table``'s columns, ``valid``, ``domain_score``, then the d embedding columns.
     """
     import pandas as pd
 
     index = table.index
-    cols = pd.DataFrame(emb, columns=[f"molmtd{i}" for i in range(emb.shape[1])], index=index)
+    names = [f"molmtd{i}" for i in range(emb.shape[1])] if columns is None else list(columns)
+    if len(names) != emb.shape[1]:
+        raise ValueError(f"{len(names)} column names for {emb.shape[1]} embedding columns")
+    cols = pd.DataFrame(emb, columns=names, index=index)
     extra = [pd.Series(valid, index=index, name="valid")]
     if domain_score is not None:
         extra.append(pd.Series(domain_score, index=index, name="domain_score"))
