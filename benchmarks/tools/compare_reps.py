@@ -93,10 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     for task, a, b in pairs:
         print(f"  {task}: {a} == {b}")
     if args.rep:
-        n_tasks = summary[summary["rep"] == args.rep]["task"].nunique()
-        print(f"\n{args.rep} has the better mean score than ... on n of {n_tasks} tasks")
-        for other, n in better_counts(summary, args.rep)["better"].items():
-            print(f"  {other:40s} {n}")
+        print(f"\n{args.rep} has the better mean score than ... on n of the tasks both have")
+        for other, row in better_counts(summary, args.rep).iterrows():
+            print(f"  {other:40s} {row['better']} of {row['shared']}")
     if args.paired:
         base, other = args.paired.split(",")
         table = paired_differences(results, base, other)
