@@ -332,8 +332,9 @@ LIBRARY = [
         ")"
     ),
     md(
-        "The table: input columns, validity, cluster, similarity to the query, the embedding "
-        "(`molmtd0`, `molmtd1`, ... as `molmtd featurize` writes them) and, when the "
+        "The table: input columns, validity, cluster, similarity to the query, the rows named "
+        "as `molmtd featurize` names them (`molmtd0 ..` for the embedding, then the teacher "
+        "heads' `molmtd_minimol0 ..` and `molmtd_rdkit2d_MolWt ..`) and, when the "
         "featuriser provides one, the applicability-domain score. The provenance (model, its "
         "weights' sha256, package versions, input file, date) goes into the Parquet file's "
         "metadata, so the numbers can be traced and reproduced."
@@ -350,7 +351,7 @@ LIBRARY = [
         "out = table.drop(columns=['mol_wt', 'heavy_atoms']).assign(valid=ok)\n"
         "if domain is not None:\n"
         "    out['domain_score'] = domain\n"
-        "emb = pd.DataFrame(X, columns=[f'molmtd{i}' for i in range(X.shape[1])])\n"
+        "emb = pd.DataFrame(X, columns=featurizer.get_feature_names_out())\n"
         "out = pd.concat([out, emb], axis=1)\n"
         "arrow = pa.Table.from_pandas(out, preserve_index=False)\n"
         "arrow = arrow.replace_schema_metadata({**arrow.schema.metadata, b'molmtd': json.dumps(provenance)})\n"
