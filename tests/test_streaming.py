@@ -214,3 +214,17 @@ def test_public_featurize_file_takes_string_paths(student_dir: Path, tmp_path: P
     assert (rows, invalid) == (len(INPUTS), int((~valid).sum()))
     cols = [c for c in frame.columns if c.startswith("molmtd")]
     np.testing.assert_allclose(frame[cols].to_numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_resume_refuses_parts_with_other_column_names(student_dir: Path, tmp_path: Path) -> None:
+    """Parts written before the row columns were renamed are never joined with new ones."""
+    src = tmp_path / "in.smi"
+    src.write_text("\n".join(INPUTS) + "\n")
+    out = tmp_path / "out.parquet"
+    assert _cli(student_dir, src, tmp_path / "first.parquet", "--chunk-rows", "4") == 0
+    parts = tmp_path / "out.parquet.parts"
+    parts.mkdir()
+    frame = pd.read_parquet(tmp_path / "first.parquet").iloc[:4]
+    frame.rename(columns={"molmtd15": "molmtd_old15"}).to_parquet(parts / "part-000000.parquet")
+    with pytest.raises(RuntimeError, match=r"named otherwise.*molmtd_old15, now molmtd15"):
+        _cli(student_dir, src, out, "--chunk-rows", "4")

@@ -80,6 +80,7 @@ def featurize_file(
             )
     else:
         write_json(recorded, manifest)  # atomic: a kill cannot leave it half-written
+    _check_part_columns(parts, [str(n) for n in featurizer.get_feature_names_out()])
     try:
         n_parts = _write_parts(path, parts, featurizer, smiles_col, chunk_rows, progress)
         rows, invalid = _join(parts, n_parts, output)
@@ -89,6 +90,21 @@ def featurize_file(
         raise
     shutil.rmtree(parts)
     return rows, invalid
+
+
+def _check_part_columns(parts: Path, names: list[str]) -> None:
+    """Refuse parts whose row columns are named otherwise (written by another version)."""
+    import pyarrow.parquet as pq
+
+    first = next(iter(sorted(parts.glob("part-*.parquet"))), None)
+    if first is None:
+        return
+    written = pq.read_schema(first).names[-len(names) :] if names else []
+    if written != names:
+        raise RuntimeError(
+            f"{parts} holds parts whose row columns are named otherwise ({first.name}: "
+            f"{written[-1] if written else 'none'!s}, now {names[-1]}); delete it to start again"
+        )
 
 
 def _write_parts(
