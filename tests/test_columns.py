@@ -85,3 +85,8 @@ def test_featurize_writes_the_same_names(tmp_path):
     np.testing.assert_allclose(
         frame[names].to_numpy(np.float32), Featurizer().transform(SMILES[:3]), rtol=1e-5, atol=1e-5
     )
+
+
+def test_pandas_output_carries_the_names():
+    frame = Featurizer(n_jobs=1).set_output(transform="pandas").transform(SMILES[:2])
+    assert list(frame.columns) == list(Featurizer().get_feature_names_out())
