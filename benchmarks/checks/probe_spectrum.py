@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from molmtd.evaluate.representations import get_representation
-from molmtd.evaluate.teacher_report import linear_probe, split_rows
+from molmtd.evaluate.teacher_report import held_out_mask, linear_probe
 from molmtd.store import TeacherStore
 from molmtd.utils import atomic_write_text
 
@@ -174,9 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     store = TeacherStore.open(args.store)
     smiles = list(store.smiles)
     T, t_ok = store.read_all(args.teacher)
-    _, test_all = split_rows(len(smiles), args.test_fraction, args.seed)
-    in_test = np.zeros(len(smiles), dtype=bool)
-    in_test[test_all] = True
+    in_test = held_out_mask(len(smiles), args.test_fraction, args.seed)
     spectra, summaries, bands = [], [], []
     for spec in args.models.split(","):
         # another teacher of the store stands for itself with its stored rows

@@ -108,6 +108,14 @@ def split_rows(
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
 
 
+def held_out_mask(n: int, test_fraction: float = 1 / 3, seed: int = 0) -> np.ndarray:
+    """Bool mask of the rows :func:`split_rows` holds out for testing."""
+    _, test = split_rows(n, test_fraction, seed)
+    mask = np.zeros(n, dtype=bool)
+    mask[test] = True
+    return mask
+
+
 def linear_probe(
     X: np.ndarray,
     T: np.ndarray,

@@ -25,9 +25,9 @@ import pandas as pd
 
 from molmtd.evaluate.teacher_report import (
     descriptor_group_rows,
+    held_out_mask,
     linear_probe,
     probe_row,
-    split_rows,
     student_kernel_rows,
     teacher_kinds,
 )
@@ -58,9 +58,7 @@ def report_teachers(
     names = teachers or [n for n, rec in info.items() if rec.get("status") in (None, "complete")]
     smiles = store.smiles
     data = {name: store.read_all(name) for name in names}
-    _, test_all = split_rows(len(smiles), test_fraction, seed)
-    in_test = np.zeros(len(smiles), dtype=bool)
-    in_test[test_all] = True
+    in_test = held_out_mask(len(smiles), test_fraction, seed)
     kinds = teacher_kinds(data)
     descriptor_names = (info.get("rdkit2d", {}).get("config") or {}).get("descriptors")
 
