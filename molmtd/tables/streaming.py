@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from molmtd.errors import UserError
+from molmtd.student.columns import PREFIX
 from molmtd.student.molecules import InvalidMoleculeError
 from molmtd.tables.read import iter_chunks
 from molmtd.tables.write import OUTPUT_SUFFIXES, embedding_frame
@@ -80,9 +81,10 @@ def featurize_file(
             )
     else:
         write_json(recorded, manifest)  # atomic: a kill cannot leave it half-written
-    _check_part_columns(parts, [str(n) for n in featurizer.get_feature_names_out()])
+    names = [str(n) for n in featurizer.get_feature_names_out()]
+    _check_part_columns(parts, names)
     try:
-        n_parts = _write_parts(path, parts, featurizer, smiles_col, chunk_rows, progress)
+        n_parts = _write_parts(path, parts, featurizer, names, smiles_col, chunk_rows, progress)
         rows, invalid = _join(parts, n_parts, output)
     except BaseException:
         if not any(parts.glob("part-*.parquet")):  # nothing finished: leave nothing behind
@@ -111,6 +113,7 @@ def _write_parts(
     path: Path,
     parts: Path,
     featurizer: Any,
+    names: list[str],
     smiles_col: str | None,
     chunk_rows: int,
     progress: bool,
@@ -130,7 +133,7 @@ def _write_parts(
                 emb,
                 featurizer.valid_mask_,
                 featurizer.domain_score_,
-                featurizer.get_feature_names_out(),
+                names,
             )
             with atomic_open(part) as fh:
                 frame.to_parquet(fh, index=False)
@@ -222,7 +225,7 @@ def _join_npy(files: list[Path], rows: int, output: Path) -> int:
     import pyarrow.parquet as pq
 
     first = pq.read_table(files[0]) if files else None
-    dim = sum(1 for c in (first.column_names if first else []) if c.startswith("molmtd"))
+    dim = sum(1 for c in (first.column_names if first else []) if c.startswith(PREFIX))
     tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
     emb = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(rows, dim))
     valid = np.zeros(rows, dtype=bool)
@@ -231,7 +234,7 @@ def _join_npy(files: list[Path], rows: int, output: Path) -> int:
     for f in files:
         table = pq.read_table(f)
         mask = table.column("valid").to_numpy()
-        cols = [c for c in table.column_names if c.startswith("molmtd")]
+        cols = [c for c in table.column_names if c.startswith(PREFIX)]
         emb[start : start + len(mask)] = np.column_stack([table.column(c).to_numpy() for c in cols])
         valid[start : start + len(mask)] = mask
         domain[start : start + len(mask)] = table.column("domain_score").to_numpy()

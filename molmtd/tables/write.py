@@ -16,6 +16,7 @@ import numpy as np
 
 from molmtd.errors import UserError
 from molmtd.provenance import PARQUET_KEY, sidecar_path, stamped, write_provenance
+from molmtd.student.columns import embedding_names
 from molmtd.utils import atomic_open, atomic_save_npy, write_json
 
 OUTPUT_SUFFIXES = (".parquet", ".csv", ".npy")
@@ -117,7 +118,7 @@ def embedding_frame(
     import pandas as pd
 
     index = table.index
-    names = [f"molmtd{i}" for i in range(emb.shape[1])] if columns is None else list(columns)
+    names = embedding_names(emb.shape[1]) if columns is None else list(columns)
     if len(names) != emb.shape[1]:
         raise ValueError(f"{len(names)} column names for {emb.shape[1]} embedding columns")
     cols = pd.DataFrame(emb, columns=names, index=index)
